@@ -1,0 +1,187 @@
+//! Typed configuration, read once at cold start from environment variables.
+//!
+//! Every name matches `design.md`, `template.yaml` and the README's config table. A missing
+//! or invalid value fails start-up with a message naming the variable.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error in {name}: {reason}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub reason: String,
+}
+
+/// Signing algorithm of access tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JwtAlgorithm {
+    Es256,
+    Hs256,
+}
+
+/// How outgoing mail is delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailSender {
+    Ses,
+    Outbox,
+}
+
+/// Where the signing keys come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// `JWT_KEYS`: the key document itself (deployed stacks pass it from a NoEcho parameter).
+    Inline(String),
+    /// `JWT_KEYS_FILE`: a path to the key document (the local server generates one).
+    File(PathBuf),
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub table_name: String,
+    pub dynamodb_endpoint: Option<String>,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub jwt_algorithm: JwtAlgorithm,
+    pub keys: KeySource,
+    pub access_ttl: Duration,
+    pub refresh_idle: Duration,
+    pub session_max: Duration,
+    pub refresh_reuse_grace: Duration,
+    pub guest_idle: Duration,
+    pub rate_limits_enabled: bool,
+    pub app_base_url: String,
+    pub mail_sender: MailSender,
+    pub mail_from: Option<String>,
+    pub mail_outbox_dir: PathBuf,
+    pub cors_allowed_origins: Vec<String>,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup`, so tests can pass their own values.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let seconds = |name: &'static str, default: u64| -> Result<Duration, ConfigError> {
+            match get(name) {
+                None => Ok(Duration::from_secs(default)),
+                Some(raw) => raw
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .map(Duration::from_secs)
+                    .ok_or_else(|| invalid(name, "expected a whole number of seconds greater than 0")),
+            }
+        };
+
+        let jwt_algorithm = match get("JWT_ALGORITHM").as_deref() {
+            None | Some("ES256") => JwtAlgorithm::Es256,
+            Some("HS256") => JwtAlgorithm::Hs256,
+            Some(_) => return Err(invalid("JWT_ALGORITHM", "expected ES256 or HS256")),
+        };
+        let keys = match (get("JWT_KEYS"), get("JWT_KEYS_FILE")) {
+            (Some(inline), _) => KeySource::Inline(inline),
+            (None, Some(path)) => KeySource::File(PathBuf::from(path)),
+            (None, None) => return Err(invalid("JWT_KEYS", "set JWT_KEYS (a key document) or JWT_KEYS_FILE")),
+        };
+        let rate_limits_enabled = match get("RATE_LIMITS_ENABLED").as_deref() {
+            None | Some("true") | Some("1") => true,
+            Some("false") | Some("0") => false,
+            Some(_) => return Err(invalid("RATE_LIMITS_ENABLED", "expected true or false")),
+        };
+        let mail_sender = match get("MAIL_SENDER").as_deref() {
+            None | Some("outbox") => MailSender::Outbox,
+            Some("ses") => MailSender::Ses,
+            Some(_) => return Err(invalid("MAIL_SENDER", "expected ses or outbox")),
+        };
+        let mail_from = get("MAIL_FROM");
+        if mail_sender == MailSender::Ses && mail_from.is_none() {
+            return Err(invalid("MAIL_FROM", "required when MAIL_SENDER=ses"));
+        }
+        let app_base_url = get("APP_BASE_URL").unwrap_or_else(|| "http://localhost:5173".to_owned());
+        if !(app_base_url.starts_with("https://") || app_base_url.starts_with("http://")) {
+            return Err(invalid("APP_BASE_URL", "expected an http(s) URL"));
+        }
+
+        let config = Config {
+            table_name: get("TABLE_NAME").ok_or_else(|| invalid("TABLE_NAME", "required"))?,
+            dynamodb_endpoint: get("DYNAMODB_ENDPOINT"),
+            jwt_issuer: get("JWT_ISSUER").unwrap_or_else(|| "bookshelf-auth".to_owned()),
+            jwt_audience: get("JWT_AUDIENCE").unwrap_or_else(|| "bookshelf-apps".to_owned()),
+            jwt_algorithm,
+            keys,
+            access_ttl: seconds("ACCESS_TOKEN_TTL_SECONDS", 900)?,
+            refresh_idle: seconds("REFRESH_TOKEN_IDLE_SECONDS", 604_800)?,
+            session_max: seconds("SESSION_MAX_SECONDS", 2_592_000)?,
+            refresh_reuse_grace: match get("REFRESH_REUSE_GRACE_SECONDS") {
+                // 0 is allowed here: it switches the grace window off.
+                None => Duration::from_secs(10),
+                Some(raw) => raw
+                    .parse::<u64>()
+                    .map(Duration::from_secs)
+                    .map_err(|_| invalid("REFRESH_REUSE_GRACE_SECONDS", "expected a whole number of seconds"))?,
+            },
+            guest_idle: seconds("GUEST_IDLE_SECONDS", 2_592_000)?,
+            rate_limits_enabled,
+            app_base_url: app_base_url.trim_end_matches('/').to_owned(),
+            mail_sender,
+            mail_from,
+            mail_outbox_dir: PathBuf::from(get("MAIL_OUTBOX_DIR").unwrap_or_else(|| ".local/outbox".to_owned())),
+            cors_allowed_origins: get("CORS_ALLOWED_ORIGINS")
+                .map(|raw| raw.split(',').map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect())
+                .unwrap_or_default(),
+        };
+        Ok(config)
+    }
+}
+
+fn invalid(name: &'static str, reason: &str) -> ConfigError {
+    ConfigError { name, reason: reason.to_owned() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    const BASE: &[(&str, &str)] = &[("TABLE_NAME", "t"), ("JWT_KEYS_FILE", "/tmp/k.json")];
+
+    #[test]
+    fn defaults_follow_the_contract() {
+        let c = config(BASE).expect("valid");
+        assert_eq!(c.access_ttl, Duration::from_secs(900));
+        assert_eq!(c.refresh_idle, Duration::from_secs(604_800));
+        assert_eq!(c.session_max, Duration::from_secs(2_592_000));
+        assert_eq!(c.refresh_reuse_grace, Duration::from_secs(10));
+        assert_eq!(c.jwt_algorithm, JwtAlgorithm::Es256);
+        assert!(c.rate_limits_enabled);
+        assert_eq!(c.mail_sender, MailSender::Outbox);
+    }
+
+    #[test]
+    fn an_invalid_value_names_its_variable() {
+        let mut pairs = BASE.to_vec();
+        pairs.push(("ACCESS_TOKEN_TTL_SECONDS", "soon"));
+        assert_eq!(config(&pairs).expect_err("invalid").name, "ACCESS_TOKEN_TTL_SECONDS");
+        assert_eq!(config(&[("JWT_KEYS", "{}")]).expect_err("missing").name, "TABLE_NAME");
+        let mut pairs = BASE.to_vec();
+        pairs.push(("JWT_ALGORITHM", "none"));
+        assert_eq!(config(&pairs).expect_err("alg").name, "JWT_ALGORITHM");
+    }
+
+    #[test]
+    fn ses_needs_a_sender_address() {
+        let mut pairs = BASE.to_vec();
+        pairs.push(("MAIL_SENDER", "ses"));
+        assert_eq!(config(&pairs).expect_err("no from").name, "MAIL_FROM");
+    }
+}

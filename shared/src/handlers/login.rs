@@ -1,0 +1,66 @@
+//! `POST /login`: by username or email; unknown users and wrong passwords look and cost the same.
+
+use http::StatusCode;
+use uuid::Uuid;
+
+use super::{audit, new_session, tokens_for};
+use crate::domain::{email_key, username_key, Password};
+use crate::error::ApiError;
+use crate::http::{ApiRequest, ApiResponse};
+use crate::password;
+use crate::state::AppState;
+use crate::store::{email_claim, username_claim};
+
+pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, ApiError> {
+    let mut body = req.json_object(false)?;
+    let username = body.opt_str("username");
+    let email = body.opt_str("email");
+    let password = body.req_str("password");
+    if username.is_none() && email.is_none() {
+        body.error("username", "Provide a username or an email address.");
+        body.error("email", "Provide a username or an email address.");
+    }
+    body.finish()?;
+    let password = password.ok_or_else(|| ApiError::field("password", "This field is required."))?;
+
+    // Identifiers that could never have been registered are looked up as nobody, which also
+    // keeps oversized strings out of database keys.
+    let claim = match (&username, &email) {
+        (Some(u), _) if (1..=150).contains(&u.chars().count()) => Some(username_claim(&username_key(u))),
+        (None, Some(e)) if (1..=254).contains(&e.len()) => Some(email_claim(&email_key(e))),
+        _ => None,
+    };
+    let owner = match claim {
+        Some(claim) => state.store.claim_owner(claim).await?,
+        None => None,
+    };
+    // Unknown identifiers still read a (missing) user, so both paths make the same calls.
+    let user = state.store.get_user(owner.unwrap_or(Uuid::nil())).await?;
+    let now = state.clock.now_ms();
+    let user = user.filter(|u| owner.is_some() && u.is_live(now) && !u.is_guest);
+
+    let verdict = password::verify(&password, user.as_ref().and_then(|u| u.password_hash.as_deref())).await?;
+    let user = match user {
+        Some(user) if verdict.matches => user,
+        _ => {
+            audit(req, "login", "invalid_credentials", None);
+            return Err(ApiError::InvalidCredentials);
+        }
+    };
+
+    if verdict.needs_rehash {
+        // Best effort: a failed upgrade leaves the old, still valid hash in place.
+        if let Ok(parsed) = Password::parse(password) {
+            if let Ok(hash) = password::hash(&parsed).await {
+                if let Err(e) = state.store.set_password_hash(user.id, &hash, now).await {
+                    tracing::warn!(request_id = %req.request_id, error = %e, "password rehash failed");
+                }
+            }
+        }
+    }
+
+    let (session, refresh) = new_session(state, &user, req, now)?;
+    state.store.put_session(&session).await?;
+    audit(req, "login", "success", Some(user.id));
+    tokens_for(state, &session, &refresh, Some(&user), StatusCode::OK, now)
+}

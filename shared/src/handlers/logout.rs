@@ -1,0 +1,43 @@
+//! `POST /logout`: ends the access token's session, a named session of the caller, or all
+//! of the caller's sessions. Repeating it is harmless.
+
+use super::{audit, authenticate, verified_claims};
+use crate::error::ApiError;
+use crate::http::{ApiRequest, ApiResponse};
+use crate::state::AppState;
+use crate::tokens::RefreshToken;
+
+pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, ApiError> {
+    let claims = verified_claims(state, req.bearer_token()?)?;
+    let mut body = req.json_object(true)?;
+    let refresh_token = body.opt_str("refresh_token");
+    let all_sessions = body.opt_bool("all_sessions").unwrap_or(false);
+    body.finish()?;
+    let (user_id, session_id) = match (claims.user_id(), claims.session_id()) {
+        (Some(u), Some(s)) => (u, s),
+        _ => return Err(ApiError::InvalidToken),
+    };
+
+    if all_sessions {
+        // Acting on other sessions needs a session that is still live.
+        let auth = authenticate(state, req).await?;
+        let ended = state.store.delete_sessions_of(auth.user.id).await?;
+        tracing::info!(request_id = %req.request_id, user_id = %user_id, ended, "logout all sessions");
+        audit(req, "logout_all", "success", Some(user_id));
+    } else if let Some(text) = refresh_token {
+        let auth = authenticate(state, req).await?;
+        let target = RefreshToken::decode(&text)
+            .ok_or_else(|| ApiError::field("refresh_token", "This is not a refresh token."))?;
+        if target.user_id != auth.user.id {
+            audit(req, "logout", "forbidden", Some(user_id));
+            return Err(ApiError::Forbidden("This refresh token belongs to another account."));
+        }
+        state.store.delete_session(user_id, target.session_id).await?;
+        audit(req, "logout", "success", Some(user_id));
+    } else {
+        // Deleting one's own session is idempotent, so a signed token is enough here.
+        state.store.delete_session(user_id, session_id).await?;
+        audit(req, "logout", "success", Some(user_id));
+    }
+    Ok(ApiResponse::no_content())
+}

@@ -1,0 +1,86 @@
+//! `POST /refresh`: rotation in one conditional write, a grace window for retries, and
+//! revocation of the whole session when an older token is replayed.
+
+use http::StatusCode;
+
+use super::{audit, tokens_for};
+use crate::error::ApiError;
+use crate::http::{ApiRequest, ApiResponse};
+use crate::state::AppState;
+use crate::store::{Rotation, SessionRecord};
+use crate::tokens::RefreshToken;
+
+pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, ApiError> {
+    let mut body = req.json_object(false)?;
+    let presented = body.req_str("refresh_token");
+    body.finish()?;
+    let presented = presented
+        .as_deref()
+        .and_then(RefreshToken::decode)
+        .ok_or(ApiError::InvalidRefreshToken)?;
+    let successor = state.tokens.successor(&presented);
+    let now = state.clock.now_ms();
+    let idle_expires_at = now + state.config.refresh_idle.as_millis() as i64;
+
+    let rotation = state
+        .store
+        .rotate_refresh(
+            presented.user_id,
+            presented.session_id,
+            &presented.hash(),
+            &successor.hash(),
+            successor.generation,
+            now,
+            idle_expires_at,
+        )
+        .await?;
+    match rotation {
+        Rotation::Rotated(session) => {
+            audit(req, "refresh", "success", Some(session.user_id));
+            tokens_for(state, &session, &successor, None, StatusCode::OK, now)
+        }
+        Rotation::Rejected(None) => {
+            audit(req, "refresh", "invalid_refresh_token", None);
+            Err(ApiError::InvalidRefreshToken)
+        }
+        Rotation::Rejected(Some(session)) => judge_rejected(state, req, &session, &presented, &successor, now).await,
+    }
+}
+
+/// The presented token did not match the live one: decide between a retry within the grace
+/// window (answered with the same successor), reuse of an old token (the session dies), and
+/// a dead or forged token.
+async fn judge_rejected(
+    state: &AppState,
+    req: &ApiRequest,
+    session: &SessionRecord,
+    presented: &RefreshToken,
+    successor: &RefreshToken,
+    now: i64,
+) -> Result<ApiResponse, ApiError> {
+    if !session.is_live(now) {
+        audit(req, "refresh", "invalid_refresh_token", Some(session.user_id));
+        return Err(ApiError::InvalidRefreshToken);
+    }
+    let grace_ms = state.config.refresh_reuse_grace.as_millis() as i64;
+    let just_rotated = session.previous_hash.as_deref() == Some(presented.hash().as_str())
+        && session.current_hash == successor.hash()
+        && session.rotated_at.is_some_and(|at| now - at <= grace_ms);
+    if just_rotated {
+        audit(req, "refresh", "grace_replay", Some(session.user_id));
+        return tokens_for(state, session, successor, None, StatusCode::OK, now);
+    }
+    if presented.generation < session.generation {
+        state.store.delete_session(session.user_id, session.session_id).await?;
+        tracing::warn!(
+            request_id = %req.request_id,
+            user_id = %session.user_id,
+            session_id = %session.session_id,
+            "refresh token reuse: session revoked"
+        );
+        audit(req, "refresh", "refresh_token_reused", Some(session.user_id));
+        return Err(ApiError::RefreshTokenReused);
+    }
+    audit(req, "refresh", "invalid_refresh_token", Some(session.user_id));
+    Err(ApiError::InvalidRefreshToken)
+}

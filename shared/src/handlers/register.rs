@@ -1,0 +1,118 @@
+//! `POST /register`: a new account, its unique names and its first session, all or nothing.
+
+use http::StatusCode;
+use uuid::Uuid;
+
+use super::{audit, new_session, tokens_for};
+use crate::domain::{check_display_name, check_real_name, Email, Password, Username};
+use crate::error::ApiError;
+use crate::http::{ApiRequest, ApiResponse};
+use crate::password::{self, UserAttributes};
+use crate::state::AppState;
+use crate::store::{user_pk, UserRecord, PROFILE_SK};
+
+pub const DEFAULT_ROLE: &str = "reader";
+pub const DEFAULT_TIER: &str = "free";
+
+pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, ApiError> {
+    let mut body = req.json_object(false)?;
+    let raw_username = body.opt_str("username");
+    let raw_email = body.opt_str("email");
+    let raw_password = body.req_str("password");
+    let confirmation = body.opt_str("password_confirmation");
+    let display_name = body.opt_str("display_name");
+    let first_name = body.opt_str("first_name");
+    let last_name = body.opt_str("last_name");
+
+    let username = match raw_username.as_deref().map(Username::parse) {
+        Some(Err(message)) => {
+            body.error("username", message);
+            None
+        }
+        parsed => parsed.and_then(Result::ok),
+    };
+    let email = match raw_email.as_deref().map(Email::parse) {
+        Some(Err(message)) => {
+            body.error("email", message);
+            None
+        }
+        parsed => parsed.and_then(Result::ok),
+    };
+    if raw_username.is_none() && raw_email.is_none() && !body.errors.contains_key("username") {
+        body.error("username", "Provide a username or an email address.");
+        body.error("email", "Provide a username or an email address.");
+    }
+    for (name, value, check) in [
+        ("display_name", &display_name, check_display_name as fn(&str) -> Result<(), &'static str>),
+        ("first_name", &first_name, check_real_name),
+        ("last_name", &last_name, check_real_name),
+    ] {
+        if let Some(Err(message)) = value.as_deref().map(check) {
+            body.error(name, message);
+        }
+    }
+    let password = match raw_password.map(Password::parse) {
+        Some(Ok(password)) => {
+            let attributes = UserAttributes {
+                username: raw_username.as_deref(),
+                email: raw_email.as_deref(),
+                first_name: first_name.as_deref(),
+                last_name: last_name.as_deref(),
+                display_name: display_name.as_deref(),
+            };
+            if let Err(reason) = password::check_strength(&password, attributes) {
+                body.error("password", reason);
+            }
+            if confirmation.as_deref().is_some_and(|c| c != password.expose()) {
+                body.error("password_confirmation", "The two password fields didn't match.");
+            }
+            Some(password)
+        }
+        Some(Err(message)) => {
+            body.error("password", message);
+            None
+        }
+        None => None,
+    };
+    body.finish()?;
+    let password = password.ok_or_else(|| ApiError::field("password", "This field is required."))?;
+
+    let password_hash = password::hash(&password).await?;
+    let now = state.clock.now_ms();
+    let id = Uuid::now_v7();
+    let display_name = display_name.or_else(|| {
+        let fallback = username.as_ref().map(|u| u.as_str()).or_else(|| email.as_ref().map(Email::local_part));
+        fallback.map(|name| name.chars().take(100).collect())
+    });
+    let user = UserRecord {
+        pk: user_pk(id),
+        sk: PROFILE_SK.to_owned(),
+        id,
+        username_key: username.as_ref().map(Username::key),
+        username: username.map(|u| u.as_str().to_owned()),
+        email_key: email.as_ref().map(Email::key),
+        email: email.map(|e| e.as_str().to_owned()),
+        email_verified: false,
+        display_name,
+        first_name,
+        last_name,
+        role: DEFAULT_ROLE.to_owned(),
+        tier: DEFAULT_TIER.to_owned(),
+        is_guest: false,
+        preferences: "{}".to_owned(),
+        password_hash: Some(password_hash),
+        created_at: now,
+        updated_at: now,
+        version: 1,
+        expires_at: None,
+        ttl: None,
+    };
+    let (session, refresh) = new_session(state, &user, req, now)?;
+    if let Err(e) = state.store.create_user(&user, &session).await {
+        let error = ApiError::from(e);
+        audit(req, "register", error.code(), None);
+        return Err(error);
+    }
+    audit(req, "register", "success", Some(user.id));
+    tokens_for(state, &session, &refresh, Some(&user), StatusCode::CREATED, now)
+}

@@ -1,0 +1,252 @@
+//! The plain request and response every handler sees, whatever carried them (API Gateway
+//! event or the local server), and the edge checks on bodies: size, media type, JSON shape.
+
+use std::collections::HashMap;
+
+use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::error::{ApiError, FieldErrors};
+
+/// Bodies larger than this answer 413.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct ApiRequest {
+    pub method: Method,
+    pub path: String,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+    pub path_params: HashMap<String, String>,
+    /// The caller's address as the network saw it (API Gateway's `sourceIp`, or the TCP peer),
+    /// never a client-supplied header such as `X-Forwarded-For`.
+    pub source_ip: Option<String>,
+    pub request_id: String,
+}
+
+impl ApiRequest {
+    pub fn new(method: Method, path: impl Into<String>) -> Self {
+        ApiRequest {
+            method,
+            path: path.into(),
+            headers: HeaderMap::new(),
+            body: Vec::new(),
+            path_params: HashMap::new(),
+            source_ip: None,
+            request_id: uuid::Uuid::new_v4().to_string(),
+        }
+    }
+
+    pub fn header(&self, name: header::HeaderName) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn user_agent(&self) -> Option<String> {
+        self.header(header::USER_AGENT).map(|ua| ua.chars().take(256).collect())
+    }
+
+    /// The bearer token of the `Authorization` header (scheme matched case-insensitively).
+    pub fn bearer_token(&self) -> Result<&str, ApiError> {
+        let value = self.header(header::AUTHORIZATION).ok_or(ApiError::InvalidToken)?;
+        let (scheme, token) = value.trim().split_once(' ').ok_or(ApiError::InvalidToken)?;
+        let token = token.trim();
+        if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
+            return Err(ApiError::InvalidToken);
+        }
+        Ok(token)
+    }
+
+    /// The body as a JSON object. An empty body counts as `{}` only when `empty_ok`.
+    pub fn json_object(&self, empty_ok: bool) -> Result<JsonObject, ApiError> {
+        if self.body.len() > MAX_BODY_BYTES {
+            return Err(ApiError::PayloadTooLarge);
+        }
+        if let Some(content_type) = self.header(header::CONTENT_TYPE) {
+            if !is_json_media_type(content_type) {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+        }
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            return if empty_ok {
+                Ok(JsonObject::default())
+            } else {
+                Err(ApiError::Malformed("The request body must be a JSON object."))
+            };
+        }
+        match serde_json::from_slice::<Value>(&self.body) {
+            Ok(Value::Object(map)) => Ok(JsonObject { map, errors: FieldErrors::new() }),
+            Ok(_) => Err(ApiError::Malformed("The request body must be a JSON object.")),
+            Err(_) => Err(ApiError::Malformed("The request body is not valid JSON.")),
+        }
+    }
+}
+
+/// `application/json` or any `+json` type, with or without parameters such as `charset`.
+fn is_json_media_type(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// A request body being read field by field. Type mismatches are collected as validation
+/// errors naming the field, so one answer lists every broken field.
+#[derive(Debug, Default)]
+pub struct JsonObject {
+    map: Map<String, Value>,
+    pub errors: FieldErrors,
+}
+
+impl JsonObject {
+    fn wrong_type(&mut self, name: &str, expected: &str) {
+        self.errors.entry(name.to_owned()).or_default().push(format!("Must be {expected}."));
+    }
+
+    /// An optional string field; `null` counts as absent.
+    pub fn opt_str(&mut self, name: &str) -> Option<String> {
+        match self.map.remove(name) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s),
+            Some(_) => {
+                self.wrong_type(name, "a string");
+                None
+            }
+        }
+    }
+
+    /// A required string field.
+    pub fn req_str(&mut self, name: &str) -> Option<String> {
+        let value = self.opt_str(name);
+        if value.is_none() && !self.errors.contains_key(name) {
+            self.require(name);
+        }
+        value
+    }
+
+    pub fn opt_bool(&mut self, name: &str) -> Option<bool> {
+        match self.map.remove(name) {
+            None | Some(Value::Null) => None,
+            Some(Value::Bool(b)) => Some(b),
+            Some(_) => {
+                self.wrong_type(name, "true or false");
+                None
+            }
+        }
+    }
+
+    pub fn opt_object(&mut self, name: &str) -> Option<Map<String, Value>> {
+        match self.map.remove(name) {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(o)) => Some(o),
+            Some(_) => {
+                self.wrong_type(name, "a JSON object");
+                None
+            }
+        }
+    }
+
+    /// Records that a required field is missing.
+    pub fn require(&mut self, name: &str) {
+        self.errors.entry(name.to_owned()).or_default().push("This field is required.".to_owned());
+    }
+
+    pub fn error(&mut self, name: &str, message: impl Into<String>) {
+        self.errors.entry(name.to_owned()).or_default().push(message.into());
+    }
+
+    /// Ends reading: any collected error becomes one validation problem.
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Validation(self.errors))
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl ApiResponse {
+    pub fn json(status: StatusCode, value: &impl Serialize) -> Self {
+        Self::json_with_type(status, value, "application/json; charset=utf-8")
+    }
+
+    pub fn json_with_type(status: StatusCode, value: &impl Serialize, content_type: &'static str) -> Self {
+        // Serialising our own response types cannot fail: they hold only strings, numbers,
+        // booleans and maps with string keys.
+        let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        ApiResponse { status, headers, body }
+    }
+
+    pub fn no_content() -> Self {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        ApiResponse { status: StatusCode::NO_CONTENT, headers, body: Vec::new() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn post(body: &[u8], content_type: Option<&str>) -> ApiRequest {
+        let mut req = ApiRequest::new(Method::POST, "/x");
+        req.body = body.to_vec();
+        if let Some(ct) = content_type {
+            req.headers.insert(header::CONTENT_TYPE, HeaderValue::from_str(ct).expect("header"));
+        }
+        req
+    }
+
+    #[test]
+    fn a_missing_content_type_is_read_as_json() {
+        assert!(post(b"{}", None).json_object(false).is_ok());
+    }
+
+    #[test]
+    fn json_with_charset_is_accepted_and_text_is_415() {
+        assert!(post(b"{}", Some("application/json; charset=utf-8")).json_object(false).is_ok());
+        let err = post(b"{}", Some("text/plain")).json_object(false).expect_err("415");
+        assert_eq!(err.code(), "unsupported_media_type");
+    }
+
+    #[test]
+    fn bodies_over_16_kib_are_413() {
+        let big = vec![b' '; MAX_BODY_BYTES + 1];
+        assert_eq!(post(&big, None).json_object(true).expect_err("413").code(), "payload_too_large");
+    }
+
+    #[test]
+    fn non_objects_are_malformed() {
+        for raw in [&b"[1]"[..], b"\"s\"", b"null", b"{bad", b"", b"{\"a\":1,}"] {
+            assert_eq!(post(raw, None).json_object(false).expect_err("malformed").code(), "malformed_request");
+        }
+    }
+
+    #[test]
+    fn wrong_types_name_their_field() {
+        let mut obj = post(br#"{"username": 5, "flag": "yes"}"#, None).json_object(false).expect("object");
+        assert_eq!(obj.opt_str("username"), None);
+        assert_eq!(obj.opt_bool("flag"), None);
+        let ApiError::Validation(errors) = obj.finish().expect_err("errors") else { panic!("not validation") };
+        assert!(errors.contains_key("username") && errors.contains_key("flag"));
+    }
+
+    #[test]
+    fn bearer_scheme_is_case_insensitive_and_needs_a_token() {
+        let mut req = ApiRequest::new(Method::GET, "/me");
+        req.headers.insert(header::AUTHORIZATION, HeaderValue::from_static("bearer abc"));
+        assert_eq!(req.bearer_token().expect("token"), "abc");
+        for bad in ["Bearer", "Basic abc", "abc", "Bearer  "] {
+            req.headers.insert(header::AUTHORIZATION, HeaderValue::from_static(bad));
+            assert!(req.bearer_token().is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! The Lambda side: API Gateway REST events in, responses out, through the same handlers
+//! the local server runs.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use lambda_http::aws_lambda_events::encodings::Body;
+use lambda_http::request::RequestContext;
+use lambda_http::{service_fn, RequestExt};
+
+use crate::config::Config;
+use crate::http::{ApiRequest, ApiResponse};
+use crate::routes::{self, Route};
+use crate::state::AppState;
+
+/// A function's whole `main`: logging, state built once per cold start, then the runtime loop.
+pub async fn serve(route: Route) -> Result<(), lambda_http::Error> {
+    crate::logging::init();
+    let config = Config::from_env()?;
+    let state = Arc::new(AppState::from_config(config).await?);
+    lambda_http::run(service_fn(move |event: lambda_http::Request| {
+        let state = Arc::clone(&state);
+        async move { Ok::<_, Infallible>(into_lambda(routes::respond(state, route, from_lambda(event)).await)) }
+    }))
+    .await
+}
+
+/// An API Gateway REST proxy event as the handlers see it. The client address is the one
+/// API Gateway observed (`requestContext.identity.sourceIp`), never a forwarded header.
+pub fn from_lambda(event: lambda_http::Request) -> ApiRequest {
+    let (source_ip, gateway_request_id) = match event.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(ctx)) => (ctx.identity.source_ip.clone(), ctx.request_id.clone()),
+        _ => (None, None),
+    };
+    let path_params = event.path_parameters().iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+    let path = event.raw_http_path().to_owned();
+    let (parts, body) = event.into_parts();
+    let body = match body {
+        Body::Empty => Vec::new(),
+        Body::Text(text) => text.into_bytes(),
+        Body::Binary(bytes) => bytes,
+        #[allow(unreachable_patterns)]
+        _ => Vec::new(),
+    };
+    ApiRequest {
+        method: parts.method,
+        path,
+        headers: parts.headers,
+        body,
+        path_params,
+        source_ip,
+        request_id: gateway_request_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+    }
+}
+
+pub fn into_lambda(response: ApiResponse) -> lambda_http::Response<Body> {
+    let body = if response.body.is_empty() {
+        Body::Empty
+    } else {
+        match String::from_utf8(response.body) {
+            Ok(text) => Body::Text(text),
+            Err(bytes) => Body::Binary(bytes.into_bytes()),
+        }
+    };
+    let mut out = lambda_http::Response::new(body);
+    *out.status_mut() = response.status;
+    *out.headers_mut() = response.headers;
+    out
+}

@@ -1,0 +1,207 @@
+//! Password hashing (argon2id on a blocking thread) and the strength rules of `api.md`.
+
+use argon2::password_hash::{rand_core::OsRng, SaltString};
+use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
+
+use crate::domain::Password;
+use crate::error::ApiError;
+
+/// OWASP's argon2id minimum: 19 MiB, two passes, one lane.
+const MEMORY_KIB: u32 = 19_456;
+const ITERATIONS: u32 = 2;
+const LANES: u32 = 1;
+
+/// A hash of a random password nobody knows, with the current parameters. Logins for unknown
+/// users verify against it so they cost the same time as a wrong password.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$2wWfNu+2AyMxOXxjajXWbQ$3iDbVpL49PbZu4rD3vu1x/UVvUqxWpf8tGO5IpF+Yps";
+
+fn hasher() -> Argon2<'static> {
+    // The parameters are constants within argon2's documented bounds.
+    let params = Params::new(MEMORY_KIB, ITERATIONS, LANES, None).unwrap_or_default();
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// Hashes a password into a PHC string, off the async executor.
+pub async fn hash(password: &Password) -> Result<String, ApiError> {
+    let secret = password.expose().to_owned();
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        hasher().hash_password(secret.as_bytes(), &salt).map(|h| h.to_string())
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(|e| ApiError::internal(e.to_string()))
+}
+
+/// Verifies `password` against `stored`, or against the dummy hash when there is no user, so
+/// both paths do the same argon2 work. Returns whether it matched and whether the stored
+/// hash should be upgraded to the current parameters.
+pub async fn verify(password: &str, stored: Option<&str>) -> Result<Verdict, ApiError> {
+    let known = stored.is_some();
+    let phc = stored.unwrap_or(DUMMY_HASH).to_owned();
+    let secret = password.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let Ok(parsed) = PasswordHash::new(&phc) else {
+            return Verdict { matches: false, needs_rehash: false };
+        };
+        let matches = hasher().verify_password(secret.as_bytes(), &parsed).is_ok() && known;
+        Verdict { matches, needs_rehash: matches && is_outdated(&parsed) }
+    })
+    .await
+    .map_err(ApiError::internal)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verdict {
+    pub matches: bool,
+    pub needs_rehash: bool,
+}
+
+fn is_outdated(hash: &PasswordHash<'_>) -> bool {
+    let Ok(params) = Params::try_from(hash) else { return true };
+    hash.algorithm.as_str() != "argon2id"
+        || params.m_cost() < MEMORY_KIB
+        || params.t_cost() < ITERATIONS
+        || params.p_cost() < LANES
+}
+
+/// What the strength rules compare a password with.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct UserAttributes<'a> {
+    pub username: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub first_name: Option<&'a str>,
+    pub last_name: Option<&'a str>,
+    pub display_name: Option<&'a str>,
+}
+
+/// The strength rules of `api.md`, each failure with its reason. Never echoes the password.
+pub fn check_strength(password: &Password, user: UserAttributes<'_>) -> Result<(), String> {
+    let password = password.expose();
+    if password.chars().all(|c| c.is_numeric()) {
+        return Err("This password is entirely numeric.".to_owned());
+    }
+    let lowered = password.to_lowercase();
+    let attributes = [
+        ("username", user.username),
+        ("email address", user.email),
+        ("first name", user.first_name),
+        ("last name", user.last_name),
+        ("display name", user.display_name),
+    ];
+    for (label, value) in attributes {
+        if let Some(value) = value {
+            if is_similar(&lowered, &value.to_lowercase()) {
+                return Err(format!("The password is too similar to the {label}."));
+            }
+        }
+    }
+    // The estimator is quadratic in the length; past 64 characters its verdict no longer
+    // changes for passwords that survived the rules above, so it sees a prefix.
+    let sample: String = password.chars().take(64).collect();
+    let inputs: Vec<&str> = attributes.iter().filter_map(|(_, v)| *v).collect();
+    let estimate = zxcvbn::zxcvbn(&sample, &inputs);
+    if (estimate.score() as u8) < 3 {
+        let reason = match estimate.feedback().and_then(|f| f.warning()) {
+            Some(
+                zxcvbn::feedback::Warning::ThisIsATop10Password
+                | zxcvbn::feedback::Warning::ThisIsATop100Password
+                | zxcvbn::feedback::Warning::ThisIsACommonPassword
+                | zxcvbn::feedback::Warning::ThisIsSimilarToACommonlyUsedPassword,
+            ) => "This password is too common.".to_owned(),
+            Some(warning) => format!("This password is too weak. {warning}"),
+            None => "This password is too weak. Add more words or characters.".to_owned(),
+        };
+        return Err(reason);
+    }
+    Ok(())
+}
+
+/// Like Django's attribute-similarity rule: the password resembles the value or one of its
+/// parts (split on punctuation) by an edit-distance ratio of 0.7 or more.
+fn is_similar(password: &str, value: &str) -> bool {
+    let parts = value.split(|c: char| !(c.is_alphanumeric() || c == '_')).chain(std::iter::once(value));
+    parts.filter(|part| part.chars().count() >= 3).any(|part| {
+        strsim::normalized_levenshtein(password, part) >= 0.7 || (part.len() >= 6 && password.contains(part))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pw(s: &str) -> Password {
+        Password::parse(s.to_owned()).expect("length ok")
+    }
+
+    fn strength(s: &str) -> Result<(), String> {
+        let user = UserAttributes {
+            username: Some("reader_3f2a9c"),
+            email: Some("reader_3f2a9c@example.com"),
+            first_name: Some("Philomena"),
+            ..Default::default()
+        };
+        check_strength(&pw(s), user)
+    }
+
+    #[test]
+    fn common_passwords_are_rejected_as_too_common() {
+        assert_eq!(strength("password").expect_err("common"), "This password is too common.");
+        assert!(strength("iloveyou").is_err());
+    }
+
+    #[test]
+    fn numeric_and_repetitive_passwords_are_rejected() {
+        assert_eq!(strength("84729104857362").expect_err("numeric"), "This password is entirely numeric.");
+        assert!(strength("aaaaaaaaaaaa").is_err());
+    }
+
+    #[test]
+    fn passwords_like_the_users_names_are_rejected() {
+        assert!(strength("reader_3f2a9c1").expect_err("username").contains("username"));
+        assert!(strength("Philomena!").expect_err("first").contains("first name"));
+    }
+
+    #[test]
+    fn strong_passwords_pass_and_reasons_never_echo_them() {
+        assert!(strength("v7#Qm!pL2x@Rw9zK").is_ok());
+        assert!(strength("correct horse battery staple").is_ok());
+        let err = strength("reader_3f2a9c1").expect_err("similar");
+        assert!(!err.contains("reader_3f2a9c1"));
+    }
+
+    #[test]
+    fn long_passwords_are_estimated_quickly() {
+        let long: String = "äöüßéèêñçøåæœłžšğıΩДЖЯabcXYZ123".chars().cycle().take(128).collect();
+        let started = std::time::Instant::now();
+        let _ = strength(&long);
+        // Not a benchmark: a guard against the estimator's worst case blowing up.
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    }
+
+    #[tokio::test]
+    async fn hash_then_verify_round_trips_and_wrong_passwords_fail() {
+        let stored = hash(&pw("v7#Qm!pL2x@Rw9zK")).await.expect("hash");
+        assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(verify("v7#Qm!pL2x@Rw9zK", Some(&stored)).await.expect("verify").matches);
+        assert!(!verify("v7#Qm!pL2x@Rw9zk", Some(&stored)).await.expect("verify").matches);
+    }
+
+    #[tokio::test]
+    async fn unknown_users_never_match_even_the_dummy_password() {
+        assert!(!verify("anything", None).await.expect("verify").matches);
+    }
+
+    #[test]
+    fn the_dummy_hash_uses_the_current_parameters() {
+        let parsed = PasswordHash::new(DUMMY_HASH).expect("phc");
+        assert!(!is_outdated(&parsed));
+    }
+
+    #[test]
+    fn weaker_hashes_are_flagged_for_rehash() {
+        let weak = "$argon2id$v=19$m=4096,t=1,p=1$2wWfNu+2AyMxOXxjajXWbQ$3iDbVpL49PbZu4rD3vu1x/UVvUqxWpf8tGO5IpF+Yps";
+        assert!(is_outdated(&PasswordHash::new(weak).expect("phc")));
+    }
+}

@@ -1,0 +1,171 @@
+//! The one route table: the local server routes with it, the fallback Lambda answers 404/405
+//! with it, and a test holds `template.yaml` to it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use http::Method;
+
+use crate::error::ApiError;
+use crate::handlers;
+use crate::http::{ApiRequest, ApiResponse};
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Route {
+    Register,
+    Login,
+    Refresh,
+    Verify,
+    Logout,
+    GetMe,
+    Jwks,
+    /// Answers 404 or 405 for whatever no other route takes.
+    Fallback,
+}
+
+#[derive(Debug)]
+pub struct RouteSpec {
+    pub method: &'static str,
+    /// `{name}` segments match one path segment and become path parameters.
+    pub path: &'static str,
+    pub route: Route,
+    pub api_key: bool,
+    /// The binary (and SAM `BuildProperties.Binary`) that serves this route in AWS.
+    pub function: &'static str,
+}
+
+pub const API_PREFIX: &str = "/api/v1/auth";
+
+pub static ROUTES: &[RouteSpec] = &[
+    RouteSpec { method: "POST", path: "/api/v1/auth/register", route: Route::Register, api_key: true, function: "register" },
+    RouteSpec { method: "POST", path: "/api/v1/auth/login", route: Route::Login, api_key: true, function: "login" },
+    RouteSpec { method: "POST", path: "/api/v1/auth/refresh", route: Route::Refresh, api_key: true, function: "refresh" },
+    RouteSpec { method: "POST", path: "/api/v1/auth/verify", route: Route::Verify, api_key: true, function: "verify" },
+    RouteSpec { method: "POST", path: "/api/v1/auth/logout", route: Route::Logout, api_key: true, function: "logout" },
+    RouteSpec { method: "GET", path: "/api/v1/auth/me", route: Route::GetMe, api_key: true, function: "get-me" },
+    RouteSpec { method: "GET", path: "/.well-known/jwks.json", route: Route::Jwks, api_key: false, function: "jwks" },
+];
+
+#[derive(Debug)]
+pub enum Resolution {
+    Found(&'static RouteSpec, HashMap<String, String>),
+    MethodNotAllowed,
+    NotFound,
+}
+
+fn match_path(template: &str, path: &str) -> Option<HashMap<String, String>> {
+    let mut params = HashMap::new();
+    let mut wanted = template.split('/');
+    let mut given = path.split('/');
+    loop {
+        match (wanted.next(), given.next()) {
+            (None, None) => return Some(params),
+            (Some(w), Some(g)) if w.starts_with('{') && w.ends_with('}') && !g.is_empty() => {
+                params.insert(w[1..w.len() - 1].to_owned(), g.to_owned());
+            }
+            (Some(w), Some(g)) if w == g => {}
+            _ => return None,
+        }
+    }
+}
+
+pub fn resolve(method: &Method, path: &str) -> Resolution {
+    let mut path_known = false;
+    for spec in ROUTES {
+        if let Some(params) = match_path(spec.path, path) {
+            if spec.method == method.as_str() {
+                return Resolution::Found(spec, params);
+            }
+            path_known = true;
+        }
+    }
+    if path_known {
+        Resolution::MethodNotAllowed
+    } else {
+        Resolution::NotFound
+    }
+}
+
+async fn handle(state: &AppState, route: Route, req: &ApiRequest) -> Result<ApiResponse, ApiError> {
+    match route {
+        Route::Register => handlers::register::handle(state, req).await,
+        Route::Login => handlers::login::handle(state, req).await,
+        Route::Refresh => handlers::refresh::handle(state, req).await,
+        Route::Verify => handlers::verify::handle(state, req).await,
+        Route::Logout => handlers::logout::handle(state, req).await,
+        Route::GetMe => handlers::me::get(state, req).await,
+        Route::Jwks => Ok(handlers::jwks::handle(state)),
+        Route::Fallback => Err(match resolve(&req.method, &req.path) {
+            Resolution::MethodNotAllowed => ApiError::MethodNotAllowed,
+            _ => ApiError::NotFound,
+        }),
+    }
+}
+
+/// Runs a route's handler and turns every outcome, a panic included, into a response.
+/// Handlers never return `Err` to the runtime: that would become an opaque 502.
+pub async fn respond(state: Arc<AppState>, route: Route, req: ApiRequest) -> ApiResponse {
+    let started = Instant::now();
+    let request_id = req.request_id.clone();
+    let method = req.method.clone();
+    let path = req.path.clone();
+    let outcome = tokio::spawn(async move { handle(&state, route, &req).await }).await;
+    let response = match outcome {
+        Ok(Ok(response)) => response,
+        Ok(Err(error)) => problem(&error, &request_id),
+        Err(join_error) => problem(&ApiError::internal(join_error.to_string()), &request_id),
+    };
+    tracing::info!(
+        request_id = %request_id,
+        method = %method,
+        path = %path,
+        route = ?route,
+        status = response.status.as_u16(),
+        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
+    response
+}
+
+/// The problem response of an error, logging 5xx causes (which the client never sees).
+pub fn problem(error: &ApiError, request_id: &str) -> ApiResponse {
+    if error.status().is_server_error() {
+        let mut chain = Vec::new();
+        let mut cause: Option<&dyn std::error::Error> = Some(error);
+        while let Some(c) = cause {
+            chain.push(c.to_string());
+            cause = c.source();
+        }
+        tracing::error!(request_id = %request_id, code = error.code(), cause = %chain.join(": "), "server error");
+    }
+    error.to_response(request_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_paths_resolve_to_their_routes() {
+        let Resolution::Found(spec, _) = resolve(&Method::POST, "/api/v1/auth/login") else { panic!("login") };
+        assert_eq!(spec.route, Route::Login);
+        let Resolution::Found(spec, _) = resolve(&Method::GET, "/.well-known/jwks.json") else { panic!("jwks") };
+        assert!(!spec.api_key);
+    }
+
+    #[test]
+    fn wrong_methods_are_405_and_unknown_paths_404() {
+        assert!(matches!(resolve(&Method::GET, "/api/v1/auth/login"), Resolution::MethodNotAllowed));
+        assert!(matches!(resolve(&Method::GET, "/api/v1/auth/me/extra"), Resolution::NotFound));
+        assert!(matches!(resolve(&Method::GET, "/api/v1/auth/v2/login"), Resolution::NotFound));
+    }
+
+    #[test]
+    fn template_segments_become_path_parameters() {
+        let params = match_path("/a/{id}/b", "/a/42/b").expect("match");
+        assert_eq!(params["id"], "42");
+        assert!(match_path("/a/{id}/b", "/a//b").is_none());
+    }
+}
