@@ -92,9 +92,8 @@ impl ApiError {
         use ApiError::*;
         match self {
             Validation(_) | Malformed(_) => StatusCode::BAD_REQUEST,
-            InvalidCredentials | InvalidToken | TokenExpired | InvalidRefreshToken | RefreshTokenReused => {
-                StatusCode::UNAUTHORIZED
-            }
+            InvalidCredentials | InvalidToken | TokenExpired | InvalidRefreshToken
+            | RefreshTokenReused => StatusCode::UNAUTHORIZED,
             Forbidden(_) | InvalidApiKey => StatusCode::FORBIDDEN,
             NotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -138,7 +137,9 @@ impl ApiError {
             InvalidToken => "The access token is missing, invalid or revoked.",
             TokenExpired => "The access token has expired.",
             InvalidRefreshToken => INVALID_REFRESH,
-            RefreshTokenReused => "This refresh token was already used; the session has been revoked.",
+            RefreshTokenReused => {
+                "This refresh token was already used; the session has been revoked."
+            }
             Forbidden(detail) => detail,
             InvalidApiKey => "A valid API key is required.",
             NotFound => "No such resource.",
@@ -170,7 +171,11 @@ impl ApiError {
         let errors = match self {
             ApiError::Validation(errors) => Some(errors),
             ApiError::UsernameTaken | ApiError::EmailTaken => {
-                let field = if matches!(self, ApiError::UsernameTaken) { "username" } else { "email" };
+                let field = if matches!(self, ApiError::UsernameTaken) {
+                    "username"
+                } else {
+                    "email"
+                };
                 let mut map = FieldErrors::new();
                 map.insert(field.to_owned(), vec![self.detail().to_owned()]);
                 conflict_errors = map;
@@ -187,7 +192,8 @@ impl ApiError {
             errors,
             request_id,
         };
-        let mut response = ApiResponse::json_with_type(status, &problem, "application/problem+json");
+        let mut response =
+            ApiResponse::json_with_type(status, &problem, "application/problem+json");
         if status == StatusCode::UNAUTHORIZED && !matches!(self, ApiError::InvalidCredentials) {
             let challenge = match self {
                 ApiError::TokenExpired => {
@@ -195,7 +201,10 @@ impl ApiError {
                 }
                 _ => r#"Bearer error="invalid_token""#,
             };
-            response.headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+            response.headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            );
         }
         response
     }
@@ -233,7 +242,10 @@ mod tests {
     #[test]
     fn token_failures_carry_a_bearer_challenge_but_login_failures_do_not() {
         let token = ApiError::InvalidToken.to_response("r");
-        assert_eq!(token.headers[header::WWW_AUTHENTICATE], r#"Bearer error="invalid_token""#);
+        assert_eq!(
+            token.headers[header::WWW_AUTHENTICATE],
+            r#"Bearer error="invalid_token""#
+        );
         let login = ApiError::InvalidCredentials.to_response("r");
         assert!(!login.headers.contains_key(header::WWW_AUTHENTICATE));
     }
@@ -241,6 +253,9 @@ mod tests {
     #[test]
     fn content_type_is_problem_json() {
         let response = ApiError::NotFound.to_response("r");
-        assert_eq!(response.headers[header::CONTENT_TYPE], "application/problem+json");
+        assert_eq!(
+            response.headers[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
     }
 }

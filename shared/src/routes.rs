@@ -39,13 +39,55 @@ pub struct RouteSpec {
 pub const API_PREFIX: &str = "/api/v1/auth";
 
 pub static ROUTES: &[RouteSpec] = &[
-    RouteSpec { method: "POST", path: "/api/v1/auth/register", route: Route::Register, api_key: true, function: "register" },
-    RouteSpec { method: "POST", path: "/api/v1/auth/login", route: Route::Login, api_key: true, function: "login" },
-    RouteSpec { method: "POST", path: "/api/v1/auth/refresh", route: Route::Refresh, api_key: true, function: "refresh" },
-    RouteSpec { method: "POST", path: "/api/v1/auth/verify", route: Route::Verify, api_key: true, function: "verify" },
-    RouteSpec { method: "POST", path: "/api/v1/auth/logout", route: Route::Logout, api_key: true, function: "logout" },
-    RouteSpec { method: "GET", path: "/api/v1/auth/me", route: Route::GetMe, api_key: true, function: "get-me" },
-    RouteSpec { method: "GET", path: "/.well-known/jwks.json", route: Route::Jwks, api_key: false, function: "jwks" },
+    RouteSpec {
+        method: "POST",
+        path: "/api/v1/auth/register",
+        route: Route::Register,
+        api_key: true,
+        function: "register",
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/api/v1/auth/login",
+        route: Route::Login,
+        api_key: true,
+        function: "login",
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/api/v1/auth/refresh",
+        route: Route::Refresh,
+        api_key: true,
+        function: "refresh",
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/api/v1/auth/verify",
+        route: Route::Verify,
+        api_key: true,
+        function: "verify",
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/api/v1/auth/logout",
+        route: Route::Logout,
+        api_key: true,
+        function: "logout",
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/api/v1/auth/me",
+        route: Route::GetMe,
+        api_key: true,
+        function: "get-me",
+    },
+    RouteSpec {
+        method: "GET",
+        path: "/.well-known/jwks.json",
+        route: Route::Jwks,
+        api_key: false,
+        function: "jwks",
+    },
 ];
 
 #[derive(Debug)]
@@ -149,17 +191,30 @@ mod tests {
 
     #[test]
     fn known_paths_resolve_to_their_routes() {
-        let Resolution::Found(spec, _) = resolve(&Method::POST, "/api/v1/auth/login") else { panic!("login") };
+        let Resolution::Found(spec, _) = resolve(&Method::POST, "/api/v1/auth/login") else {
+            panic!("login")
+        };
         assert_eq!(spec.route, Route::Login);
-        let Resolution::Found(spec, _) = resolve(&Method::GET, "/.well-known/jwks.json") else { panic!("jwks") };
+        let Resolution::Found(spec, _) = resolve(&Method::GET, "/.well-known/jwks.json") else {
+            panic!("jwks")
+        };
         assert!(!spec.api_key);
     }
 
     #[test]
     fn wrong_methods_are_405_and_unknown_paths_404() {
-        assert!(matches!(resolve(&Method::GET, "/api/v1/auth/login"), Resolution::MethodNotAllowed));
-        assert!(matches!(resolve(&Method::GET, "/api/v1/auth/me/extra"), Resolution::NotFound));
-        assert!(matches!(resolve(&Method::GET, "/api/v1/auth/v2/login"), Resolution::NotFound));
+        assert!(matches!(
+            resolve(&Method::GET, "/api/v1/auth/login"),
+            Resolution::MethodNotAllowed
+        ));
+        assert!(matches!(
+            resolve(&Method::GET, "/api/v1/auth/me/extra"),
+            Resolution::NotFound
+        ));
+        assert!(matches!(
+            resolve(&Method::GET, "/api/v1/auth/v2/login"),
+            Resolution::NotFound
+        ));
     }
 
     #[test]

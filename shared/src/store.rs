@@ -17,8 +17,8 @@ use std::time::Duration;
 use aws_sdk_dynamodb::config::{Credentials, Region};
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
-    AttributeValue, DeleteRequest, KeysAndAttributes, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem, WriteRequest,
+    AttributeValue, DeleteRequest, KeysAndAttributes, Put, ReturnValue,
+    ReturnValuesOnConditionCheckFailure, TransactWriteItem, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
 use aws_smithy_types::retry::RetryConfig;
@@ -189,7 +189,9 @@ where
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
             StoreError::Unavailable(Box::new(err))
         }
-        SdkError::ServiceError(service) if TRANSIENT_CODES.contains(&service.err().code().unwrap_or("")) => {
+        SdkError::ServiceError(service)
+            if TRANSIENT_CODES.contains(&service.err().code().unwrap_or("")) =>
+        {
             StoreError::Unavailable(Box::new(err))
         }
         _ => StoreError::Internal(Box::new(err)),
@@ -200,7 +202,9 @@ fn to_item<T: Serialize>(record: &T) -> Result<HashMap<String, AttributeValue>, 
     serde_dynamo::to_item(record).map_err(|e| StoreError::Internal(Box::new(e)))
 }
 
-fn from_item<T: for<'de> Deserialize<'de>>(item: HashMap<String, AttributeValue>) -> Result<T, StoreError> {
+fn from_item<T: for<'de> Deserialize<'de>>(
+    item: HashMap<String, AttributeValue>,
+) -> Result<T, StoreError> {
     serde_dynamo::from_item(item).map_err(|e| StoreError::Internal(Box::new(e)))
 }
 
@@ -214,6 +218,19 @@ fn n(value: i64) -> AttributeValue {
 
 fn key(pk: String, sk: impl Into<String>) -> HashMap<String, AttributeValue> {
     HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
+}
+
+/// A refresh token presented for rotation, and what replaces it if it wins.
+#[derive(Debug, Clone, Copy)]
+pub struct Rotate<'a> {
+    pub user_id: Uuid,
+    pub session_id: Uuid,
+    pub presented_hash: &'a str,
+    pub successor_hash: &'a str,
+    pub successor_generation: u32,
+    pub now_ms: i64,
+    /// The successor's idle deadline (unix ms).
+    pub idle_expires_at: i64,
 }
 
 /// The outcome of presenting a refresh token for rotation.
@@ -241,14 +258,22 @@ impl Store {
             .operation_attempt_timeout(Duration::from_millis(1_500))
             .operation_timeout(Duration::from_millis(4_000))
             .build();
-        let retries = RetryConfig::standard().with_max_attempts(3).with_initial_backoff(Duration::from_millis(25));
+        let retries = RetryConfig::standard()
+            .with_max_attempts(3)
+            .with_initial_backoff(Duration::from_millis(25));
         let client = match &config.dynamodb_endpoint {
             Some(endpoint) => {
                 let conf = aws_sdk_dynamodb::Config::builder()
                     .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
                     .endpoint_url(endpoint)
                     .region(Region::new("us-east-1"))
-                    .credentials_provider(Credentials::new("local", "local", None, None, "dynamodb-local"))
+                    .credentials_provider(Credentials::new(
+                        "local",
+                        "local",
+                        None,
+                        None,
+                        "dynamodb-local",
+                    ))
                     .timeout_config(timeouts)
                     .retry_config(retries)
                     .build();
@@ -263,7 +288,10 @@ impl Store {
                 Client::new(&shared)
             }
         };
-        Store { client, table: config.table_name.clone() }
+        Store {
+            client,
+            table: config.table_name.clone(),
+        }
     }
 
     pub fn client(&self) -> &Client {
@@ -274,7 +302,11 @@ impl Store {
         &self.table
     }
 
-    fn put(&self, item: HashMap<String, AttributeValue>, must_be_new: bool) -> Result<TransactWriteItem, StoreError> {
+    fn put(
+        &self,
+        item: HashMap<String, AttributeValue>,
+        must_be_new: bool,
+    ) -> Result<TransactWriteItem, StoreError> {
         let mut put = Put::builder().table_name(&self.table).set_item(Some(item));
         if must_be_new {
             put = put.condition_expression("attribute_not_exists(pk)");
@@ -285,7 +317,11 @@ impl Store {
 
     /// Creates a user, its uniqueness claims and its first session in one transaction:
     /// either all exist afterwards or none does.
-    pub async fn create_user(&self, user: &UserRecord, session: &SessionRecord) -> Result<(), StoreError> {
+    pub async fn create_user(
+        &self,
+        user: &UserRecord,
+        session: &SessionRecord,
+    ) -> Result<(), StoreError> {
         let mut items = vec![self.put(to_item(user)?, true)?];
         let mut claims = Vec::new();
         if let Some(k) = &user.username_key {
@@ -297,7 +333,12 @@ impl Store {
             claims.push(Claim::Email);
         }
         items.push(self.put(to_item(session)?, true)?);
-        let result = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
         match result {
             Ok(_) => Ok(()),
             Err(err) => {
@@ -387,9 +428,16 @@ impl Store {
                 .send()
                 .await
                 .map_err(classify)?;
-            for item in out.responses.unwrap_or_default().remove(&self.table).unwrap_or_default() {
+            for item in out
+                .responses
+                .unwrap_or_default()
+                .remove(&self.table)
+                .unwrap_or_default()
+            {
                 match item.get("sk") {
-                    Some(AttributeValue::S(sk)) if sk == PROFILE_SK => user = Some(from_item(item)?),
+                    Some(AttributeValue::S(sk)) if sk == PROFILE_SK => {
+                        user = Some(from_item(item)?)
+                    }
                     _ => session = Some(from_item(item)?),
                 }
             }
@@ -398,21 +446,23 @@ impl Store {
                 Some(unprocessed) => request = unprocessed,
             }
         }
-        Err(StoreError::Unavailable("unprocessed keys after retries".into()))
+        Err(StoreError::Unavailable(
+            "unprocessed keys after retries".into(),
+        ))
     }
 
     /// Rotates a session's refresh token in one conditional write: only the request that
     /// presents the current token of a live session wins.
-    pub async fn rotate_refresh(
-        &self,
-        user_id: Uuid,
-        session_id: Uuid,
-        presented_hash: &str,
-        successor_hash: &str,
-        successor_generation: u32,
-        now_ms: i64,
-        idle_expires_at: i64,
-    ) -> Result<Rotation, StoreError> {
+    pub async fn rotate_refresh(&self, rotate: Rotate<'_>) -> Result<Rotation, StoreError> {
+        let Rotate {
+            user_id,
+            session_id,
+            presented_hash,
+            successor_hash,
+            successor_generation,
+            now_ms,
+            idle_expires_at,
+        } = rotate;
         let result = self
             .client
             .update_item()
@@ -436,7 +486,9 @@ impl Store {
             .await;
         match result {
             Ok(out) => {
-                let item = out.attributes.ok_or_else(|| StoreError::Internal("rotation returned no item".into()))?;
+                let item = out
+                    .attributes
+                    .ok_or_else(|| StoreError::Internal("rotation returned no item".into()))?;
                 Ok(Rotation::Rotated(from_item(item)?))
             }
             Err(err) => {
@@ -456,7 +508,11 @@ impl Store {
         }
     }
 
-    pub async fn get_session(&self, user_id: Uuid, session_id: Uuid) -> Result<Option<SessionRecord>, StoreError> {
+    pub async fn get_session(
+        &self,
+        user_id: Uuid,
+        session_id: Uuid,
+    ) -> Result<Option<SessionRecord>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -511,12 +567,18 @@ impl Store {
     /// Ends every session of a user; returns how many records were deleted.
     pub async fn delete_sessions_of(&self, user_id: Uuid) -> Result<usize, StoreError> {
         let sessions = self.sessions_of(user_id).await?;
-        let keys: Vec<_> = sessions.iter().map(|s| key(s.pk.clone(), s.sk.clone())).collect();
+        let keys: Vec<_> = sessions
+            .iter()
+            .map(|s| key(s.pk.clone(), s.sk.clone()))
+            .collect();
         self.batch_delete(keys).await?;
         Ok(sessions.len())
     }
 
-    async fn batch_delete(&self, keys: Vec<HashMap<String, AttributeValue>>) -> Result<(), StoreError> {
+    async fn batch_delete(
+        &self,
+        keys: Vec<HashMap<String, AttributeValue>>,
+    ) -> Result<(), StoreError> {
         for chunk in keys.chunks(25) {
             let mut requests: Vec<WriteRequest> = chunk
                 .iter()
@@ -534,10 +596,16 @@ impl Store {
                     .send()
                     .await
                     .map_err(classify)?;
-                match out.unprocessed_items.and_then(|mut u| u.remove(&self.table)).filter(|r| !r.is_empty()) {
+                match out
+                    .unprocessed_items
+                    .and_then(|mut u| u.remove(&self.table))
+                    .filter(|r| !r.is_empty())
+                {
                     None => break,
                     Some(_) if attempt >= 3 => {
-                        return Err(StoreError::Unavailable("unprocessed deletes after retries".into()))
+                        return Err(StoreError::Unavailable(
+                            "unprocessed deletes after retries".into(),
+                        ))
                     }
                     Some(rest) => {
                         tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
@@ -550,7 +618,12 @@ impl Store {
     }
 
     /// Replaces a user's password hash (used to upgrade hashes made with older parameters).
-    pub async fn set_password_hash(&self, user_id: Uuid, hash: &str, now_ms: i64) -> Result<(), StoreError> {
+    pub async fn set_password_hash(
+        &self,
+        user_id: Uuid,
+        hash: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
         self.client
             .update_item()
             .table_name(&self.table)
@@ -567,5 +640,9 @@ impl Store {
 }
 
 fn claim_record(pk: String, user_id: Uuid) -> ClaimRecord {
-    ClaimRecord { pk, sk: CLAIM_SK.to_owned(), user_id }
+    ClaimRecord {
+        pk,
+        sk: CLAIM_SK.to_owned(),
+        user_id,
+    }
 }

@@ -9,5 +9,8 @@ use crate::state::AppState;
 
 pub async fn get(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, ApiError> {
     let auth = authenticate(state, req).await?;
-    Ok(ApiResponse::json(StatusCode::OK, &UserView::from(&auth.user)))
+    Ok(ApiResponse::json(
+        StatusCode::OK,
+        &UserView::from(&auth.user),
+    ))
 }

@@ -104,7 +104,7 @@ pub fn tokens_for(
         access_token,
         expires_in: state.tokens.access_ttl.as_secs(),
         refresh_token: refresh.encode(),
-        refresh_expires_in: (refresh_deadline - now_ms).div_euclid(1000).max(0),
+        refresh_expires_in: (refresh_deadline - now_ms + 500).div_euclid(1000).max(0),
         user: user.map(UserView::from),
     };
     Ok(ApiResponse::json(status, &body))
@@ -118,7 +118,8 @@ pub fn new_session(
     now_ms: i64,
 ) -> Result<(SessionRecord, RefreshToken), ApiError> {
     let session_id = Uuid::new_v4();
-    let refresh = RefreshToken::generate(user.id, session_id).map_err(|_| ApiError::internal("random failed"))?;
+    let refresh = RefreshToken::generate(user.id, session_id)
+        .map_err(|_| ApiError::internal("random failed"))?;
     let idle_expires_at = now_ms + state.config.refresh_idle.as_millis() as i64;
     let expires_at = now_ms + state.config.session_max.as_millis() as i64;
     let record = SessionRecord {
@@ -161,11 +162,17 @@ pub async fn authenticate(state: &AppState, req: &ApiRequest) -> Result<Authenti
 }
 
 pub fn verified_claims(state: &AppState, token: &str) -> Result<AccessClaims, ApiError> {
-    state.tokens.verify_access(token, state.clock.now_secs()).map_err(token_error)
+    state
+        .tokens
+        .verify_access(token, state.clock.now_secs())
+        .map_err(token_error)
 }
 
 /// The session and user behind verified claims, if both are still live.
-pub async fn live_session(state: &AppState, claims: AccessClaims) -> Result<Authenticated, ApiError> {
+pub async fn live_session(
+    state: &AppState,
+    claims: AccessClaims,
+) -> Result<Authenticated, ApiError> {
     let (user_id, session_id) = match (claims.user_id(), claims.session_id()) {
         (Some(u), Some(s)) => (u, s),
         _ => return Err(ApiError::InvalidToken),
@@ -174,7 +181,11 @@ pub async fn live_session(state: &AppState, claims: AccessClaims) -> Result<Auth
     let now = state.clock.now_ms();
     match (user, session) {
         (Some(user), Some(session)) if user.is_live(now) && session.is_live(now) => {
-            Ok(Authenticated { claims, user, session })
+            Ok(Authenticated {
+                claims,
+                user,
+                session,
+            })
         }
         _ => Err(ApiError::InvalidToken),
     }
@@ -183,7 +194,9 @@ pub async fn live_session(state: &AppState, claims: AccessClaims) -> Result<Auth
 /// One structured event per auth outcome. Never pass secrets here.
 pub fn audit(req: &ApiRequest, event: &'static str, outcome: &'static str, user_id: Option<Uuid>) {
     match user_id {
-        Some(id) => tracing::info!(request_id = %req.request_id, event, outcome, user_id = %id, "auth"),
+        Some(id) => {
+            tracing::info!(request_id = %req.request_id, event, outcome, user_id = %id, "auth")
+        }
         None => tracing::info!(request_id = %req.request_id, event, outcome, "auth"),
     }
 }

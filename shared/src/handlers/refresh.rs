@@ -7,7 +7,7 @@ use super::{audit, tokens_for};
 use crate::error::ApiError;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::state::AppState;
-use crate::store::{Rotation, SessionRecord};
+use crate::store::{Rotate, Rotation, SessionRecord};
 use crate::tokens::RefreshToken;
 
 pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, ApiError> {
@@ -22,17 +22,18 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
     let now = state.clock.now_ms();
     let idle_expires_at = now + state.config.refresh_idle.as_millis() as i64;
 
+    let (presented_hash, successor_hash) = (presented.hash(), successor.hash());
     let rotation = state
         .store
-        .rotate_refresh(
-            presented.user_id,
-            presented.session_id,
-            &presented.hash(),
-            &successor.hash(),
-            successor.generation,
-            now,
+        .rotate_refresh(Rotate {
+            user_id: presented.user_id,
+            session_id: presented.session_id,
+            presented_hash: &presented_hash,
+            successor_hash: &successor_hash,
+            successor_generation: successor.generation,
+            now_ms: now,
             idle_expires_at,
-        )
+        })
         .await?;
     match rotation {
         Rotation::Rotated(session) => {
@@ -43,7 +44,9 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
             audit(req, "refresh", "invalid_refresh_token", None);
             Err(ApiError::InvalidRefreshToken)
         }
-        Rotation::Rejected(Some(session)) => judge_rejected(state, req, &session, &presented, &successor, now).await,
+        Rotation::Rejected(Some(session)) => {
+            judge_rejected(state, req, &session, &presented, &successor, now).await
+        }
     }
 }
 
@@ -59,7 +62,12 @@ async fn judge_rejected(
     now: i64,
 ) -> Result<ApiResponse, ApiError> {
     if !session.is_live(now) {
-        audit(req, "refresh", "invalid_refresh_token", Some(session.user_id));
+        audit(
+            req,
+            "refresh",
+            "invalid_refresh_token",
+            Some(session.user_id),
+        );
         return Err(ApiError::InvalidRefreshToken);
     }
     let grace_ms = state.config.refresh_reuse_grace.as_millis() as i64;
@@ -71,16 +79,29 @@ async fn judge_rejected(
         return tokens_for(state, session, successor, None, StatusCode::OK, now);
     }
     if presented.generation < session.generation {
-        state.store.delete_session(session.user_id, session.session_id).await?;
+        state
+            .store
+            .delete_session(session.user_id, session.session_id)
+            .await?;
         tracing::warn!(
             request_id = %req.request_id,
             user_id = %session.user_id,
             session_id = %session.session_id,
             "refresh token reuse: session revoked"
         );
-        audit(req, "refresh", "refresh_token_reused", Some(session.user_id));
+        audit(
+            req,
+            "refresh",
+            "refresh_token_reused",
+            Some(session.user_id),
+        );
         return Err(ApiError::RefreshTokenReused);
     }
-    audit(req, "refresh", "invalid_refresh_token", Some(session.user_id));
+    audit(
+        req,
+        "refresh",
+        "invalid_refresh_token",
+        Some(session.user_id),
+    );
     Err(ApiError::InvalidRefreshToken)
 }

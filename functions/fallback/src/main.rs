@@ -1,0 +1,8 @@
+//! Lambda for any route no other function takes (404/405).
+
+use bookshelf::routes::Route;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    bookshelf::lambda::serve(Route::Fallback).await
+}

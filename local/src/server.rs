@@ -1,0 +1,151 @@
+//! The local HTTP server: the route table of `bookshelf::routes`, the API key check API
+//! Gateway does in AWS, CORS preflights, and the client IP taken from the TCP peer.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bookshelf::error::ApiError;
+use bookshelf::http::{ApiRequest, ApiResponse, MAX_BODY_BYTES};
+use bookshelf::routes::{self, Resolution};
+use bookshelf::state::AppState;
+use http::{header, HeaderValue, Method, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+pub struct LocalApi {
+    pub state: Arc<AppState>,
+    pub api_key: String,
+}
+
+impl LocalApi {
+    /// Serves connections until `shutdown` completes.
+    pub async fn serve(
+        self: Arc<Self>,
+        listener: TcpListener,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) {
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => {
+                    let Ok((stream, peer)) = accepted else { continue };
+                    let api = Arc::clone(&self);
+                    tokio::spawn(async move {
+                        let service = service_fn(move |req| {
+                            let api = Arc::clone(&api);
+                            async move { Ok::<_, Infallible>(api.handle(req, peer).await) }
+                        });
+                        let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                    });
+                }
+                () = &mut shutdown => return,
+            }
+        }
+    }
+
+    pub async fn handle(
+        &self,
+        req: hyper::Request<Incoming>,
+        peer: SocketAddr,
+    ) -> hyper::Response<Full<Bytes>> {
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let origin = req
+            .headers()
+            .get(header::ORIGIN)
+            .and_then(|o| o.to_str().ok())
+            .map(str::to_owned);
+        let allowed_origin = origin.filter(|o| {
+            self.state
+                .config
+                .cors_allowed_origins
+                .iter()
+                .any(|a| a == o || a == "*")
+        });
+        let mut response = if req.method() == Method::OPTIONS {
+            preflight(allowed_origin.is_some())
+        } else {
+            self.route(req, peer, &request_id).await
+        };
+        if let Some(origin) = allowed_origin {
+            if let Ok(value) = HeaderValue::from_str(&origin) {
+                response
+                    .headers
+                    .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+                response
+                    .headers
+                    .insert(header::VARY, HeaderValue::from_static("Origin"));
+            }
+        }
+        let mut out = hyper::Response::new(Full::new(Bytes::from(response.body)));
+        *out.status_mut() = response.status;
+        *out.headers_mut() = response.headers;
+        out
+    }
+
+    async fn route(
+        &self,
+        req: hyper::Request<Incoming>,
+        peer: SocketAddr,
+        request_id: &str,
+    ) -> ApiResponse {
+        let method = req.method().clone();
+        let path = req.uri().path().to_owned();
+        let early = |error: ApiError| {
+            tracing::info!(request_id, method = %method, path = %path, status = error.status().as_u16(), "request");
+            routes::problem(&error, request_id)
+        };
+        let (spec, path_params) = match routes::resolve(&method, &path) {
+            Resolution::Found(spec, params) => (spec, params),
+            Resolution::MethodNotAllowed => return early(ApiError::MethodNotAllowed),
+            Resolution::NotFound => return early(ApiError::NotFound),
+        };
+        // API Gateway checks the key before anything reaches a function; so do we.
+        if spec.api_key {
+            let key = req.headers().get("x-api-key").and_then(|v| v.to_str().ok());
+            if key != Some(self.api_key.as_str()) {
+                return early(ApiError::InvalidApiKey);
+            }
+        }
+        let (parts, body) = req.into_parts();
+        let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
+            Ok(collected) => collected.to_bytes().to_vec(),
+            Err(_) => return early(ApiError::PayloadTooLarge),
+        };
+        let api_request = ApiRequest {
+            method: parts.method,
+            path,
+            headers: parts.headers,
+            body,
+            path_params,
+            source_ip: Some(peer.ip().to_string()),
+            request_id: request_id.to_owned(),
+        };
+        routes::respond(Arc::clone(&self.state), spec.route, api_request).await
+    }
+}
+
+fn preflight(allowed: bool) -> ApiResponse {
+    let mut response = ApiResponse::no_content();
+    if allowed {
+        let headers = &mut response.headers;
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("GET, POST, PATCH, DELETE, OPTIONS"),
+        );
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static("authorization, content-type, x-api-key"),
+        );
+        headers.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static("600"),
+        );
+    }
+    response.status = StatusCode::NO_CONTENT;
+    response
+}

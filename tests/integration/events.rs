@@ -1,0 +1,90 @@
+//! The API Gateway fixtures in `events/` (also usable with `sam local invoke -e`), replayed
+//! through the Lambda conversion and the handlers.
+
+use std::sync::Arc;
+
+use bookshelf::routes::{self, Route, ROUTES};
+use bookshelf_tests::{workspace_root, TestApp};
+
+fn event(name: &str, access_token: &str, refresh_token: &str) -> lambda_http::Request {
+    let text =
+        std::fs::read_to_string(workspace_root().join("events").join(format!("{name}.json")))
+            .unwrap();
+    let text = text
+        .replace("REPLACE_WITH_ACCESS_TOKEN", access_token)
+        .replace("REPLACE_WITH_REFRESH_TOKEN", refresh_token);
+    lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("events/{name}.json: {e}"))
+}
+
+fn route_of(function: &str) -> Route {
+    ROUTES
+        .iter()
+        .find(|r| r.function == function)
+        .map(|r| r.route)
+        .unwrap_or(Route::Fallback)
+}
+
+async fn replay(app: &TestApp, name: &str, access: &str, refresh: &str) -> bookshelf_tests::Reply {
+    let request = bookshelf::lambda::from_lambda(event(name, access, refresh));
+    let response = routes::respond(Arc::clone(&app.state), route_of(name), request).await;
+    // Through the Lambda response conversion too, as the runtime would send it.
+    let lambda = bookshelf::lambda::into_lambda(response.clone());
+    assert_eq!(lambda.status(), response.status);
+    bookshelf_tests::Reply::from(response)
+}
+
+#[tokio::test]
+async fn every_fixture_replays_through_its_function() {
+    let app = TestApp::new().await;
+    let registered = replay(&app, "register", "", "").await;
+    assert_eq!(registered.status, 201, "{}", registered.body);
+    let logged_in = replay(&app, "login", "", "").await;
+    assert_eq!(logged_in.status, 200, "{}", logged_in.body);
+    let access = logged_in.str("access_token");
+    let refresh = logged_in.str("refresh_token");
+
+    assert_eq!(replay(&app, "get-me", &access, "").await.status, 200);
+    assert_eq!(replay(&app, "verify", &access, "").await.status, 200);
+    assert_eq!(replay(&app, "jwks", "", "").await.status, 200);
+    assert_eq!(replay(&app, "fallback", "", "").await.status, 405);
+    let refreshed = replay(&app, "refresh", "", &refresh).await;
+    assert_eq!(refreshed.status, 200, "{}", refreshed.body);
+    assert_eq!(
+        replay(&app, "logout", &refreshed.str("access_token"), "")
+            .await
+            .status,
+        204
+    );
+}
+
+#[tokio::test]
+async fn the_client_ip_is_the_gateways_source_ip_not_x_forwarded_for() {
+    let app = TestApp::new().await;
+    let request = bookshelf::lambda::from_lambda(event("register", "", ""));
+    assert!(
+        request.headers.contains_key("x-forwarded-for"),
+        "the fixture carries a spoofable header"
+    );
+    assert_eq!(request.source_ip.as_deref(), Some("198.51.100.7"));
+    let reply = bookshelf_tests::Reply::from(
+        routes::respond(Arc::clone(&app.state), Route::Register, request).await,
+    );
+    let user_id = uuid::Uuid::parse_str(reply.body["user"]["id"].as_str().unwrap()).unwrap();
+    let sessions = app.state.store.sessions_of(user_id).await.unwrap();
+    assert_eq!(sessions[0].ip.as_deref(), Some("198.51.100.7"));
+}
+
+#[test]
+fn every_function_has_a_fixture() {
+    for spec in ROUTES {
+        assert!(
+            workspace_root()
+                .join("events")
+                .join(format!("{}.json", spec.function))
+                .is_file(),
+            "{}",
+            spec.function
+        );
+    }
+    assert!(workspace_root().join("events/fallback.json").is_file());
+}

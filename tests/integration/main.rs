@@ -1,0 +1,12 @@
+//! Integration tests: the real handlers against DynamoDB Local. One binary, so it links once.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+mod errors;
+mod events;
+mod login;
+mod races;
+mod refresh;
+mod register;
+mod sessions;
+mod template;

@@ -1,0 +1,331 @@
+//! The integration-test harness. One DynamoDB Local per test binary (or `DYNAMODB_ENDPOINT`),
+//! a fresh table per test so tests never depend on order, and requests that go through the
+//! same route table and handlers as production.
+
+#![allow(clippy::unwrap_used)] // test support: a failed unwrap is a failed test
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use bookshelf::config::Config;
+use bookshelf::http::ApiRequest;
+use bookshelf::routes::{self, Resolution};
+use bookshelf::state::AppState;
+use bookshelf_local::dynamodb_local::DynamoDbLocal;
+use http::{header, HeaderValue, Method};
+use serde_json::{json, Value};
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The DynamoDB endpoint every test of this process shares.
+pub fn dynamodb_endpoint() -> String {
+    static ENDPOINT: OnceLock<String> = OnceLock::new();
+    ENDPOINT
+        .get_or_init(|| {
+            if let Ok(endpoint) = std::env::var("DYNAMODB_ENDPOINT") {
+                return endpoint;
+            }
+            // DynamoDB Local dies with the thread that started it, so start it from a thread
+            // that lives as long as the test process (test threads come and go).
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || match DynamoDbLocal::start(&workspace_root()) {
+                Ok(db) => {
+                    tx.send(Ok(db.endpoint.clone())).unwrap();
+                    loop {
+                        std::thread::park();
+                    }
+                }
+                Err(e) => tx.send(Err(e.to_string())).unwrap(),
+            });
+            rx.recv().unwrap().unwrap_or_else(|e| panic!("{e}"))
+        })
+        .clone()
+}
+
+fn key_document() -> String {
+    static DOC: OnceLock<String> = OnceLock::new();
+    DOC.get_or_init(|| bookshelf::keys::generate_document().unwrap())
+        .clone()
+}
+
+/// One test's service: its own table, its own clock, the shared database.
+pub struct TestApp {
+    pub state: Arc<AppState>,
+}
+
+impl TestApp {
+    pub async fn new() -> Self {
+        Self::with_env(&[]).await
+    }
+
+    /// A service configured like production plus `overrides` (config variable → value).
+    pub async fn with_env(overrides: &[(&str, &str)]) -> Self {
+        let table = format!("test-{}", uuid::Uuid::new_v4().simple());
+        let endpoint = dynamodb_endpoint();
+        let config = Config::from_lookup(|name| {
+            if let Some((_, value)) = overrides.iter().find(|(k, _)| *k == name) {
+                return Some((*value).to_owned());
+            }
+            match name {
+                "TABLE_NAME" => Some(table.clone()),
+                "DYNAMODB_ENDPOINT" => Some(endpoint.clone()),
+                "JWT_KEYS" => Some(key_document()),
+                "MAIL_OUTBOX_DIR" => Some(std::env::temp_dir().join(&table).display().to_string()),
+                _ => None,
+            }
+        })
+        .unwrap();
+        let table_name = config.table_name.clone();
+        let state = AppState::from_config(config).await.unwrap();
+        let template = std::fs::read_to_string(workspace_root().join("template.yaml")).unwrap();
+        let schema = bookshelf_local::tables::auth_table(&template).unwrap();
+        if state.config.dynamodb_endpoint.as_deref() == Some(endpoint.as_str()) {
+            bookshelf_local::tables::create(state.store.client(), &table_name, &schema)
+                .await
+                .unwrap();
+        }
+        TestApp {
+            state: Arc::new(state),
+        }
+    }
+
+    /// Sends a request through the route table and the handlers, as the local server does.
+    pub async fn send(&self, req: ApiRequest) -> Reply {
+        let route = match routes::resolve(&req.method, &req.path) {
+            Resolution::Found(spec, _) => spec.route,
+            _ => routes::Route::Fallback,
+        };
+        Reply::from(routes::respond(Arc::clone(&self.state), route, req).await)
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        self.send(request(method, path, token, body)).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.call(Method::POST, path, None, Some(body)).await
+    }
+
+    pub async fn register(&self) -> Account {
+        self.register_with(json!({})).await
+    }
+
+    /// Registers a fresh user; `extra` overrides the generated fields.
+    pub async fn register_with(&self, extra: Value) -> Account {
+        let mut body = new_identity();
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let reply = self.post("/api/v1/auth/register", body.clone()).await;
+        assert_eq!(reply.status, 201, "register: {}", reply.body);
+        Account::from_reply(&reply, &body)
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> Reply {
+        self.post(
+            "/api/v1/auth/login",
+            json!({"username": username, "password": password}),
+        )
+        .await
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> Reply {
+        self.post(
+            "/api/v1/auth/refresh",
+            json!({"refresh_token": refresh_token}),
+        )
+        .await
+    }
+
+    pub async fn me(&self, access_token: &str) -> Reply {
+        self.call(Method::GET, "/api/v1/auth/me", Some(access_token), None)
+            .await
+    }
+}
+
+pub fn request(method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> ApiRequest {
+    let mut req = ApiRequest::new(method, path);
+    req.source_ip = Some("127.0.0.1".into());
+    req.headers.insert(
+        header::USER_AGENT,
+        HeaderValue::from_static("bookshelf-integration-tests"),
+    );
+    if let Some(token) = token {
+        req.headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_str(&format!("Bearer {token}")).unwrap(),
+        );
+    }
+    if let Some(body) = body {
+        req.headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        req.body = serde_json::to_vec(&body).unwrap();
+    }
+    req
+}
+
+pub fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..16]
+    )
+}
+
+pub fn strong_password() -> String {
+    format!(
+        "Vx9#{}!Qm",
+        &uuid::Uuid::new_v4().simple().to_string()[..14]
+    )
+}
+
+pub fn new_identity() -> Value {
+    let username = unique("reader_");
+    json!({"username": username, "email": format!("{username}@example.com"), "password": strong_password()})
+}
+
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    pub body: Value,
+}
+
+impl From<bookshelf::http::ApiResponse> for Reply {
+    fn from(r: bookshelf::http::ApiResponse) -> Self {
+        let body = if r.body.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&r.body).unwrap()
+        };
+        Reply {
+            status: r.status.as_u16(),
+            headers: r.headers,
+            body,
+        }
+    }
+}
+
+impl Reply {
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+
+    /// Asserts an RFC 9457 problem with this status and code.
+    pub fn assert_problem(&self, status: u16, code: &str) -> &Value {
+        assert_eq!(self.status, status, "{}", self.body);
+        assert_eq!(self.code(), code, "{}", self.body);
+        assert_eq!(
+            self.headers[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        assert!(self.body["request_id"]
+            .as_str()
+            .is_some_and(|r| !r.is_empty()));
+        &self.body
+    }
+
+    pub fn str(&self, field: &str) -> String {
+        self.body[field]
+            .as_str()
+            .unwrap_or_else(|| panic!("{field} missing in {}", self.body))
+            .to_owned()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: String,
+    pub username: String,
+    pub email: String,
+    pub password: String,
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+impl Account {
+    pub fn from_reply(reply: &Reply, body: &Value) -> Self {
+        Account {
+            id: reply.body["user"]["id"].as_str().unwrap().to_owned(),
+            username: body["username"].as_str().unwrap_or_default().to_owned(),
+            email: body["email"].as_str().unwrap_or_default().to_owned(),
+            password: body["password"].as_str().unwrap_or_default().to_owned(),
+            access_token: reply.str("access_token"),
+            refresh_token: reply.str("refresh_token"),
+        }
+    }
+}
+
+/// The claims of a JWT, read without verifying it (tests only).
+pub fn jwt_claims(token: &str) -> Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+/// Serves `app` on a free loopback port through the real local server, API key `test-key`.
+pub async fn serve_http(app: &TestApp) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let api = Arc::new(bookshelf_local::server::LocalApi {
+        state: Arc::clone(&app.state),
+        api_key: "test-key".into(),
+    });
+    tokio::spawn(api.serve(listener, std::future::pending()));
+    addr
+}
+
+/// One HTTP/1.1 request to a server started by [`serve_http`].
+pub async fn http(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> Reply {
+    use http_body_util::BodyExt;
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<http_body_util::Full<hyper::body::Bytes>>();
+    let mut builder = hyper::Request::builder()
+        .method(method)
+        .uri(format!("http://{addr}{path}"));
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    let response = client
+        .request(builder.body(http_body_util::Full::from(body)).unwrap())
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap()
+    };
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
