@@ -142,3 +142,43 @@ async fn refresh_rejects_access_tokens_garbage_and_forged_secrets() {
         .await
         .assert_problem(400, "validation_error");
 }
+
+/// `/refresh` is one round trip because a failed conditional write hands back the item it
+/// checked; this holds the database to that (the store falls back to a read if it ever stops).
+#[tokio::test]
+async fn a_failed_rotation_condition_returns_the_old_session_item() {
+    use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+    let app = TestApp::new().await;
+    let account = app.register().await;
+    let token = bookshelf::tokens::RefreshToken::decode(&account.refresh_token).unwrap();
+    let err = app
+        .state
+        .store
+        .client()
+        .update_item()
+        .table_name(app.state.store.table())
+        .key(
+            "pk",
+            AttributeValue::S(bookshelf::store::user_pk(token.user_id)),
+        )
+        .key(
+            "sk",
+            AttributeValue::S(bookshelf::store::session_sk(token.session_id)),
+        )
+        .update_expression("SET last_used_at = :n")
+        .condition_expression("current_hash = :wrong")
+        .expression_attribute_values(":n", AttributeValue::N("1".into()))
+        .expression_attribute_values(":wrong", AttributeValue::S("nope".into()))
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+        .send()
+        .await
+        .unwrap_err();
+    let failed = err.into_service_error();
+    let aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(
+        e,
+    ) = failed
+    else {
+        panic!("expected a failed condition, got {failed:?}");
+    };
+    assert!(e.item.is_some_and(|item| item.contains_key("current_hash")));
+}
