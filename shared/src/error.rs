@@ -54,6 +54,9 @@ pub enum ApiError {
     /// 409 `email_taken`.
     #[error("email taken")]
     EmailTaken,
+    /// 409 `conflict`: the account changed under a concurrent request; try again.
+    #[error("conflict")]
+    Conflict,
     /// 413 `payload_too_large`.
     #[error("payload too large")]
     PayloadTooLarge,
@@ -97,7 +100,7 @@ impl ApiError {
             Forbidden(_) | InvalidApiKey => StatusCode::FORBIDDEN,
             NotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            UsernameTaken | EmailTaken => StatusCode::CONFLICT,
+            UsernameTaken | EmailTaken | Conflict => StatusCode::CONFLICT,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -121,6 +124,7 @@ impl ApiError {
             MethodNotAllowed => "method_not_allowed",
             UsernameTaken => "username_taken",
             EmailTaken => "email_taken",
+            Conflict => "conflict",
             PayloadTooLarge => "payload_too_large",
             UnsupportedMediaType => "unsupported_media_type",
             Unavailable(_) => "service_unavailable",
@@ -146,6 +150,9 @@ impl ApiError {
             MethodNotAllowed => "This method is not allowed on this resource.",
             UsernameTaken => USERNAME_TAKEN,
             EmailTaken => EMAIL_TAKEN,
+            Conflict => {
+                "The account was changed by another request at the same time. Please try again."
+            }
             PayloadTooLarge => "The request body is larger than 16 KiB.",
             UnsupportedMediaType => "The request body must be application/json.",
             Unavailable(_) => "The service is temporarily unavailable. Please try again.",

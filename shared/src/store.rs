@@ -81,6 +81,10 @@ pub struct UserRecord {
     pub updated_at: i64,
     /// Optimistic-locking version, bumped by every profile write.
     pub version: u64,
+    /// Bumped whenever the credentials change (password change or reset); sessions opened
+    /// under an older value are dead for every bearer route.
+    #[serde(default)]
+    pub credentials_version: u64,
     /// Absolute expiry (unix ms) of records that expire, such as idle guests.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
@@ -125,6 +129,9 @@ pub struct SessionRecord {
     pub role: String,
     pub tier: String,
     pub guest: bool,
+    /// The user's `credentials_version` when the session began.
+    #[serde(default)]
+    pub credentials_version: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_agent: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -147,6 +154,12 @@ pub enum StoreError {
     /// The database is unreachable, timing out or throttling after the SDK's retries.
     #[error("database unavailable")]
     Unavailable(#[source] Cause),
+    /// The record changed since it was read (optimistic locking); read again and retry.
+    #[error("stale write")]
+    Stale,
+    /// The record a write expected is not there (any more).
+    #[error("not found")]
+    Missing,
     /// Anything else: a bug or a misconfiguration.
     #[error("database error")]
     Internal(#[source] Cause),
@@ -164,6 +177,8 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(Claim::Username) => ApiError::UsernameTaken,
             StoreError::Conflict(Claim::Email) => ApiError::EmailTaken,
             StoreError::Unavailable(cause) => ApiError::Unavailable(cause),
+            StoreError::Stale => ApiError::Conflict,
+            StoreError::Missing => ApiError::InvalidToken,
             StoreError::Internal(cause) => ApiError::Internal(cause),
         }
     }
@@ -196,6 +211,25 @@ where
         }
         _ => StoreError::Internal(Box::new(err)),
     }
+}
+
+type TransactError = SdkError<
+    aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
+    aws_sdk_dynamodb::config::http::HttpResponse,
+>;
+
+/// The per-item reasons of a cancelled transaction (empty for any other error).
+fn cancellation_reasons(err: &TransactError) -> Vec<aws_sdk_dynamodb::types::CancellationReason> {
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError as E;
+    match err.as_service_error() {
+        Some(E::TransactionCanceledException(c)) => c.cancellation_reasons().to_vec(),
+        _ => Vec::new(),
+    }
+}
+
+/// Whether item `index` of a cancelled transaction failed its condition.
+fn failed_at(reasons: &[aws_sdk_dynamodb::types::CancellationReason], index: usize) -> bool {
+    reasons.get(index).and_then(|r| r.code()) == Some("ConditionalCheckFailed")
 }
 
 fn to_item<T: Serialize>(record: &T) -> Result<HashMap<String, AttributeValue>, StoreError> {
@@ -342,18 +376,11 @@ impl Store {
         match result {
             Ok(_) => Ok(()),
             Err(err) => {
-                if let Some(reasons) = err.as_service_error().and_then(|e| match e {
-                    aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c) => {
-                        Some(c.cancellation_reasons().to_vec())
-                    }
-                    _ => None,
-                }) {
-                    // Reasons line up with the items: [user, claims..., session].
-                    for (index, claim) in claims.iter().enumerate() {
-                        let code = reasons.get(index + 1).and_then(|r| r.code());
-                        if code == Some("ConditionalCheckFailed") {
-                            return Err(StoreError::Conflict(*claim));
-                        }
+                // Reasons line up with the items: [user, claims..., session].
+                let reasons = cancellation_reasons(&err);
+                for (index, claim) in claims.iter().enumerate() {
+                    if failed_at(&reasons, index + 1) {
+                        return Err(StoreError::Conflict(*claim));
                     }
                 }
                 Err(classify(err))
@@ -617,6 +644,234 @@ impl Store {
         Ok(())
     }
 
+    /// Applies profile changes read from `user`. A change of username or email swaps the
+    /// claims in the same transaction (old one released, new one taken or nothing happens),
+    /// guarded by the version read, so a concurrent change cannot leave a stale claim.
+    pub async fn update_user(
+        &self,
+        user: &UserRecord,
+        changes: &ProfileChanges,
+        now_ms: i64,
+    ) -> Result<UserRecord, StoreError> {
+        let (expression, names, values) = changes.expression(now_ms);
+        let mut claim_ops: Vec<(Claim, Option<String>, String)> = Vec::new();
+        if let Some((_, key)) = &changes.username {
+            if user.username_key.as_deref() != Some(key) {
+                claim_ops.push((
+                    Claim::Username,
+                    user.username_key.as_deref().map(username_claim),
+                    username_claim(key),
+                ));
+            }
+        }
+        if let Some((_, key)) = &changes.email {
+            if user.email_key.as_deref() != Some(key) {
+                claim_ops.push((
+                    Claim::Email,
+                    user.email_key.as_deref().map(email_claim),
+                    email_claim(key),
+                ));
+            }
+        }
+        let user_key = key(user_pk(user.id), PROFILE_SK);
+        if claim_ops.is_empty() {
+            // Only this user's own fields change: each request sets just the fields it was
+            // given, so concurrent edits merge instead of overwriting each other.
+            let out = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(user_key))
+                .update_expression(expression)
+                .condition_expression("attribute_exists(pk)")
+                .set_expression_attribute_names(Some(names))
+                .set_expression_attribute_values(Some(values))
+                .return_values(ReturnValue::AllNew)
+                .send()
+                .await;
+            return match out {
+                Ok(out) => from_item(out.attributes.unwrap_or_default()),
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+                {
+                    Err(StoreError::Missing)
+                }
+                Err(e) => Err(classify(e)),
+            };
+        }
+
+        let mut values = values;
+        values.insert(":expected".to_owned(), n(user.version as i64));
+        let update = aws_sdk_dynamodb::types::Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(user_key))
+            .update_expression(expression)
+            .condition_expression("#version = :expected")
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map_err(|e| StoreError::Internal(Box::new(e)))?;
+        let mut items = vec![TransactWriteItem::builder().update(update).build()];
+        for (_, old, _) in &claim_ops {
+            if let Some(old) = old {
+                items.push(self.delete_claim(old.clone(), user.id)?);
+            }
+        }
+        let first_put = items.len();
+        for (_, _, new) in &claim_ops {
+            items.push(self.put(to_item(&claim_record(new.clone(), user.id))?, true)?);
+        }
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(changes.apply(user, now_ms)),
+            Err(err) => {
+                let reasons = cancellation_reasons(&err);
+                if failed_at(&reasons, 0) {
+                    return Err(StoreError::Stale);
+                }
+                for (index, (claim, _, _)) in claim_ops.iter().enumerate() {
+                    if failed_at(&reasons, first_put + index) {
+                        return Err(StoreError::Conflict(*claim));
+                    }
+                }
+                Err(classify(err))
+            }
+        }
+    }
+
+    fn delete_claim(&self, claim_pk: String, owner: Uuid) -> Result<TransactWriteItem, StoreError> {
+        // A claim that is already gone is fine; one held by someone else is never touched.
+        let delete = aws_sdk_dynamodb::types::Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(claim_pk, CLAIM_SK)))
+            .condition_expression("attribute_not_exists(pk) OR user_id = :owner")
+            .expression_attribute_values(":owner", s(owner.to_string()))
+            .build()
+            .map_err(|e| StoreError::Internal(Box::new(e)))?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+
+    /// Replaces the password and opens the caller's new session in one transaction, provided
+    /// the password is still the one that was verified. Other sessions are ended afterwards
+    /// by the caller; the bumped `credentials_version` already shuts them out.
+    pub async fn change_password(
+        &self,
+        user: &UserRecord,
+        new_hash: &str,
+        session: &SessionRecord,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let old_hash = user.password_hash.clone().unwrap_or_default();
+        let update = aws_sdk_dynamodb::types::Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(user.id), PROFILE_SK)))
+            .update_expression(
+                "SET password_hash = :new, credentials_version = :credentials, updated_at = :now, \
+                 #version = #version + :one",
+            )
+            .condition_expression("password_hash = :old")
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_values(":new", s(new_hash))
+            .expression_attribute_values(":old", s(old_hash))
+            .expression_attribute_values(":credentials", n(session.credentials_version as i64))
+            .expression_attribute_values(":now", n(now_ms))
+            .expression_attribute_values(":one", n(1))
+            .build()
+            .map_err(|e| StoreError::Internal(Box::new(e)))?;
+        let items = vec![
+            TransactWriteItem::builder().update(update).build(),
+            self.put(to_item(session)?, true)?,
+        ];
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(err) if failed_at(&cancellation_reasons(&err), 0) => Err(StoreError::Stale),
+            Err(err) => Err(classify(err)),
+        }
+    }
+
+    /// Deletes every session of a user except `keep`.
+    pub async fn delete_sessions_except(
+        &self,
+        user_id: Uuid,
+        keep: Uuid,
+    ) -> Result<usize, StoreError> {
+        let sessions = self.sessions_of(user_id).await?;
+        let keys: Vec<_> = sessions
+            .iter()
+            .filter(|s| s.session_id != keep)
+            .map(|s| key(s.pk.clone(), s.sk.clone()))
+            .collect();
+        let count = keys.len();
+        self.batch_delete(keys).await?;
+        Ok(count)
+    }
+
+    /// Deletes one of the user's sessions; `false` when there was none with that id.
+    pub async fn end_session(&self, user_id: Uuid, session_id: Uuid) -> Result<bool, StoreError> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(user_id), session_sk(session_id))))
+            .condition_expression("attribute_exists(pk)")
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(classify(e)),
+        }
+    }
+
+    /// Deletes the user and its uniqueness claims in one transaction. Sessions are the
+    /// caller's to end before (so a failure leaves a user who can still log in) and after.
+    pub async fn delete_user(&self, user: &UserRecord) -> Result<(), StoreError> {
+        let delete_user = aws_sdk_dynamodb::types::Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(user.id), PROFILE_SK)))
+            .condition_expression("attribute_exists(pk)")
+            .build()
+            .map_err(|e| StoreError::Internal(Box::new(e)))?;
+        let mut items = vec![TransactWriteItem::builder().delete(delete_user).build()];
+        for claim in [
+            user.username_key.as_deref().map(username_claim),
+            user.email_key.as_deref().map(email_claim),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            items.push(self.delete_claim(claim, user.id)?);
+        }
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(err) if failed_at(&cancellation_reasons(&err), 0) => Err(StoreError::Missing),
+            Err(err) => Err(classify(err)),
+        }
+    }
+
     /// Replaces a user's password hash (used to upgrade hashes made with older parameters).
     pub async fn set_password_hash(
         &self,
@@ -636,6 +891,113 @@ impl Store {
             .await
             .map_err(classify)?;
         Ok(())
+    }
+}
+
+/// Changes to a user's profile; `None` leaves a field as it is.
+#[derive(Debug, Default, Clone)]
+pub struct ProfileChanges {
+    /// The new username and its uniqueness key.
+    pub username: Option<(String, String)>,
+    /// The new email and its uniqueness key.
+    pub email: Option<(String, String)>,
+    pub email_verified: Option<bool>,
+    pub display_name: Option<String>,
+    /// `Some(None)` clears the name.
+    pub first_name: Option<Option<String>>,
+    pub last_name: Option<Option<String>>,
+    /// JSON text of the new preferences object.
+    pub preferences: Option<String>,
+}
+
+impl ProfileChanges {
+    /// `user` with these changes applied, as the database holds it after the write.
+    pub fn apply(&self, user: &UserRecord, now_ms: i64) -> UserRecord {
+        let mut next = user.clone();
+        if let Some((name, key)) = &self.username {
+            (next.username, next.username_key) = (Some(name.clone()), Some(key.clone()));
+        }
+        if let Some((email, key)) = &self.email {
+            (next.email, next.email_key) = (Some(email.clone()), Some(key.clone()));
+        }
+        if let Some(verified) = self.email_verified {
+            next.email_verified = verified;
+        }
+        if let Some(display_name) = &self.display_name {
+            next.display_name = Some(display_name.clone());
+        }
+        if let Some(first_name) = &self.first_name {
+            next.first_name = first_name.clone();
+        }
+        if let Some(last_name) = &self.last_name {
+            next.last_name = last_name.clone();
+        }
+        if let Some(preferences) = &self.preferences {
+            next.preferences = preferences.clone();
+        }
+        next.version += 1;
+        next.updated_at = now_ms;
+        next
+    }
+
+    /// The `SET`/`REMOVE` update expression of these changes with its names and values.
+    fn expression(
+        &self,
+        now_ms: i64,
+    ) -> (
+        String,
+        HashMap<String, String>,
+        HashMap<String, AttributeValue>,
+    ) {
+        let mut sets = vec![
+            "updated_at = :now".to_owned(),
+            "#version = #version + :one".to_owned(),
+        ];
+        let mut removes = Vec::new();
+        let mut names = HashMap::from([("#version".to_owned(), "version".to_owned())]);
+        let mut values = HashMap::from([(":now".to_owned(), n(now_ms)), (":one".to_owned(), n(1))]);
+        let mut set = |field: &str, value: AttributeValue| {
+            sets.push(format!("#{field} = :{field}"));
+            names.insert(format!("#{field}"), field.to_owned());
+            values.insert(format!(":{field}"), value);
+        };
+        if let Some((name, key)) = &self.username {
+            set("username", s(name));
+            set("username_key", s(key));
+        }
+        if let Some((email, key)) = &self.email {
+            set("email", s(email));
+            set("email_key", s(key));
+        }
+        if let Some(verified) = self.email_verified {
+            set("email_verified", AttributeValue::Bool(verified));
+        }
+        if let Some(display_name) = &self.display_name {
+            set("display_name", s(display_name));
+        }
+        if let Some(preferences) = &self.preferences {
+            set("preferences", s(preferences));
+        }
+        let mut cleared = Vec::new();
+        for (field, value) in [
+            ("first_name", &self.first_name),
+            ("last_name", &self.last_name),
+        ] {
+            match value {
+                Some(Some(v)) => set(field, s(v)),
+                Some(None) => cleared.push(field),
+                None => {}
+            }
+        }
+        for field in cleared {
+            removes.push(format!("#{field}"));
+            names.insert(format!("#{field}"), field.to_owned());
+        }
+        let mut expression = format!("SET {}", sets.join(", "));
+        if !removes.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
+        }
+        (expression, names, values)
     }
 }
 

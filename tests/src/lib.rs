@@ -95,9 +95,12 @@ impl TestApp {
     }
 
     /// Sends a request through the route table and the handlers, as the local server does.
-    pub async fn send(&self, req: ApiRequest) -> Reply {
+    pub async fn send(&self, mut req: ApiRequest) -> Reply {
         let route = match routes::resolve(&req.method, &req.path) {
-            Resolution::Found(spec, _) => spec.route,
+            Resolution::Found(spec, params) => {
+                req.path_params = params;
+                spec.route
+            }
             _ => routes::Route::Fallback,
         };
         Reply::from(routes::respond(Arc::clone(&self.state), route, req).await)

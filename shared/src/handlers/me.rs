@@ -1,11 +1,21 @@
-//! `GET /me`: the caller's user, fresh from the database.
+//! `GET /me`, `PATCH /me` and `DELETE /me`: the caller's own account.
 
 use http::StatusCode;
+use serde_json::{Map, Value};
+use uuid::Uuid;
 
-use super::{authenticate, UserView};
+use super::{audit, authenticate, UserView};
+use crate::domain::{check_display_name, check_real_name, Email, Username};
 use crate::error::ApiError;
-use crate::http::{ApiRequest, ApiResponse};
+use crate::http::{ApiRequest, ApiResponse, JsonObject, Patch};
+use crate::password;
 use crate::state::AppState;
+use crate::store::{ProfileChanges, StoreError, UserRecord};
+
+/// The largest preferences object, measured as compact JSON.
+pub const MAX_PREFERENCES_BYTES: usize = 4 * 1024;
+/// How often a profile write is retried after losing an optimistic-locking race.
+const UPDATE_ATTEMPTS: usize = 3;
 
 pub async fn get(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, ApiError> {
     let auth = authenticate(state, req).await?;
@@ -13,4 +23,225 @@ pub async fn get(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, ApiE
         StatusCode::OK,
         &UserView::from(&auth.user),
     ))
+}
+
+/// A validated PATCH body, independent of the user it is applied to.
+struct ProfileInput {
+    username: Option<Username>,
+    email: Option<Email>,
+    display_name: Option<String>,
+    first_name: Option<Option<String>>,
+    last_name: Option<Option<String>>,
+    preferences: Option<String>,
+}
+
+impl ProfileInput {
+    fn read(body: &mut JsonObject) -> Self {
+        let username = match body.patch_str("username") {
+            Patch::Value(raw) => Username::parse(&raw)
+                .map_err(|m| body.error("username", m))
+                .ok(),
+            Patch::Null => {
+                body.error("username", "A username cannot be removed.");
+                None
+            }
+            Patch::Absent => None,
+        };
+        let email = match body.patch_str("email") {
+            Patch::Value(raw) => Email::parse(&raw).map_err(|m| body.error("email", m)).ok(),
+            Patch::Null => {
+                body.error("email", "An email address cannot be removed.");
+                None
+            }
+            Patch::Absent => None,
+        };
+        let display_name = match body.patch_str("display_name") {
+            Patch::Value(v) => check_display_name(&v)
+                .map_err(|m| body.error("display_name", m))
+                .ok()
+                .map(|()| v),
+            Patch::Null => {
+                body.error(
+                    "display_name",
+                    "Display name must be 1 to 100 characters long.",
+                );
+                None
+            }
+            Patch::Absent => None,
+        };
+        let mut real_name = |field: &str| match body.patch_str(field) {
+            Patch::Value(v) => check_real_name(&v)
+                .map_err(|m| body.error(field, m))
+                .ok()
+                .map(|()| Some(v)),
+            Patch::Null => Some(None),
+            Patch::Absent => None,
+        };
+        let first_name = real_name("first_name");
+        let last_name = real_name("last_name");
+        let preferences = body
+            .opt_object("preferences")
+            .and_then(|map: Map<String, Value>| {
+                let text = Value::Object(map).to_string();
+                if text.len() > MAX_PREFERENCES_BYTES {
+                    body.error(
+                        "preferences",
+                        "Preferences must be a JSON object of at most 4 KiB.",
+                    );
+                    return None;
+                }
+                Some(text)
+            });
+        ProfileInput {
+            username,
+            email,
+            display_name,
+            first_name,
+            last_name,
+            preferences,
+        }
+    }
+
+    /// The changes this input makes to `user`: unchanged names are left alone, and a new
+    /// email address (not merely a new spelling of the same one) starts unverified.
+    fn changes_for(&self, user: &UserRecord) -> ProfileChanges {
+        let username = self
+            .username
+            .as_ref()
+            .filter(|u| user.username.as_deref() != Some(u.as_str()))
+            .map(|u| (u.as_str().to_owned(), u.key()));
+        let email = self
+            .email
+            .as_ref()
+            .filter(|e| user.email.as_deref() != Some(e.as_str()))
+            .map(|e| (e.as_str().to_owned(), e.key()));
+        let email_verified = match &email {
+            Some((_, key)) if user.email_key.as_deref() != Some(key) => Some(false),
+            _ => None,
+        };
+        ProfileChanges {
+            username,
+            email,
+            email_verified,
+            display_name: self.display_name.clone(),
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            preferences: self.preferences.clone(),
+        }
+    }
+}
+
+pub async fn update(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, ApiError> {
+    let auth = authenticate(state, req).await?;
+    let mut body = req.json_object(false)?;
+    let input = ProfileInput::read(&mut body);
+    let current_password = body.opt_str("current_password");
+    let first = input.changes_for(&auth.user);
+    let changes_credentials = first.username.is_some() || first.email.is_some();
+    if changes_credentials {
+        if auth.user.is_guest {
+            return Err(ApiError::Forbidden(
+                "Guests choose a username and email by upgrading their account.",
+            ));
+        }
+        if current_password.is_none() {
+            body.error(
+                "current_password",
+                "Your current password is required to change your username or email.",
+            );
+        }
+    }
+    body.finish()?;
+    if changes_credentials {
+        require_password(
+            &auth.user,
+            current_password.as_deref().unwrap_or_default(),
+            req,
+            "update_profile",
+        )
+        .await?;
+    }
+
+    let mut user = auth.user;
+    for attempt in 1..=UPDATE_ATTEMPTS {
+        let changes = input.changes_for(&user);
+        let now = state.clock.now_ms();
+        match state.store.update_user(&user, &changes, now).await {
+            Ok(updated) => {
+                audit(req, "update_profile", "success", Some(updated.id));
+                return Ok(ApiResponse::json(StatusCode::OK, &UserView::from(&updated)));
+            }
+            // Another request changed the account first: apply this one on top of it.
+            Err(StoreError::Stale) if attempt < UPDATE_ATTEMPTS => {
+                user = state
+                    .store
+                    .get_user(user.id)
+                    .await?
+                    .ok_or(ApiError::InvalidToken)?;
+            }
+            Err(e) => {
+                let error = ApiError::from(e);
+                audit(req, "update_profile", error.code(), Some(user.id));
+                return Err(error);
+            }
+        }
+    }
+    Err(ApiError::Conflict)
+}
+
+pub async fn delete(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, ApiError> {
+    let auth = authenticate(state, req).await?;
+    let mut body = req.json_object(true)?;
+    let password = body.opt_str("password");
+    if !auth.user.is_guest && password.is_none() {
+        body.require("password");
+    }
+    body.finish()?;
+    if !auth.user.is_guest {
+        require_password(
+            &auth.user,
+            password.as_deref().unwrap_or_default(),
+            req,
+            "delete_account",
+        )
+        .await?;
+    }
+    let user_id = auth.user.id;
+    // Sessions first: a failure after this leaves a user who can still log in and retry.
+    state.store.delete_sessions_of(user_id).await?;
+    match state.store.delete_user(&auth.user).await {
+        Ok(()) | Err(StoreError::Missing) => {}
+        Err(e) => return Err(e.into()),
+    }
+    // A login that raced the deletion may have opened one more session; it is useless without
+    // its user, and this sweep removes it.
+    if let Err(e) = state.store.delete_sessions_of(user_id).await {
+        tracing::warn!(request_id = %req.request_id, user_id = %user_id, error = %e, "post-delete session sweep failed");
+    }
+    audit(req, "delete_account", "success", Some(user_id));
+    Ok(ApiResponse::no_content())
+}
+
+/// Checks the caller's password for a sensitive change; a wrong one is `invalid_credentials`.
+pub async fn require_password(
+    user: &UserRecord,
+    password: &str,
+    req: &ApiRequest,
+    event: &'static str,
+) -> Result<(), ApiError> {
+    let verdict = password::verify(password, user.password_hash.as_deref()).await?;
+    if verdict.matches {
+        Ok(())
+    } else {
+        audit(req, event, "invalid_credentials", Some(user.id));
+        Err(ApiError::InvalidCredentials)
+    }
+}
+
+/// Parses a session id path parameter; anything that is not one is simply not found.
+pub fn path_uuid(req: &ApiRequest, name: &str) -> Result<Uuid, ApiError> {
+    req.path_params
+        .get(name)
+        .and_then(|raw| Uuid::parse_str(raw).ok())
+        .ok_or(ApiError::NotFound)
 }

@@ -5,8 +5,10 @@ pub mod jwks;
 pub mod login;
 pub mod logout;
 pub mod me;
+pub mod password;
 pub mod refresh;
 pub mod register;
+pub mod sessions;
 pub mod verify;
 
 use http::StatusCode;
@@ -138,6 +140,7 @@ pub fn new_session(
         role: user.role.clone(),
         tier: user.tier.clone(),
         guest: user.is_guest,
+        credentials_version: user.credentials_version,
         user_agent: req.user_agent(),
         ip: req.source_ip.clone(),
         ttl: idle_expires_at.min(expires_at).div_euclid(1000),
@@ -180,7 +183,11 @@ pub async fn live_session(
     let (user, session) = state.store.user_and_session(user_id, session_id).await?;
     let now = state.clock.now_ms();
     match (user, session) {
-        (Some(user), Some(session)) if user.is_live(now) && session.is_live(now) => {
+        (Some(user), Some(session))
+            if user.is_live(now)
+                && session.is_live(now)
+                && session.credentials_version == user.credentials_version =>
+        {
             Ok(Authenticated {
                 claims,
                 user,

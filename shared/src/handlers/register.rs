@@ -118,6 +118,7 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
         created_at: now,
         updated_at: now,
         version: 1,
+        credentials_version: 0,
         expires_at: None,
         ttl: None,
     };
