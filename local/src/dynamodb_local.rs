@@ -34,20 +34,11 @@ impl DynamoDbLocal {
             .unwrap_or_else(|| PathBuf::from("java"));
         let mut command = Command::new(java);
         command
-            .arg(format!(
-                "-Djava.library.path={}",
-                dir.join("DynamoDBLocal_lib").display()
-            ))
+            .arg(format!("-Djava.library.path={}", dir.join("DynamoDBLocal_lib").display()))
             .arg("-Xmx512m")
             .arg("-jar")
             .arg(dir.join("DynamoDBLocal.jar"))
-            .args([
-                "-inMemory",
-                "-sharedDb",
-                "-disableTelemetry",
-                "-port",
-                &port.to_string(),
-            ])
+            .args(["-inMemory", "-sharedDb", "-disableTelemetry", "-port", &port.to_string()])
             .current_dir(&dir)
             // Never inherit our stdout: a pipe held open by java would keep CI waiting.
             .stdin(Stdio::null())
@@ -55,10 +46,7 @@ impl DynamoDbLocal {
             .stderr(Stdio::null());
         die_with_parent(&mut command);
         let child = command.spawn().map_err(LocalDbError::Java)?;
-        let mut db = DynamoDbLocal {
-            child,
-            endpoint: format!("http://127.0.0.1:{port}"),
-        };
+        let mut db = DynamoDbLocal { child, endpoint: format!("http://127.0.0.1:{port}") };
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             if Instant::now() > deadline || db.child.try_wait().ok().flatten().is_some() {

@@ -35,12 +35,7 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> Result<(), String> {
-    let lookup = |name: &str| {
-        std::env::var(name)
-            .ok()
-            .filter(|v| !v.trim().is_empty())
-            .or_else(|| local_default(name))
-    };
+    let lookup = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty()).or_else(|| local_default(name));
     let mut config = Config::from_lookup(lookup).map_err(|e| e.to_string())?;
     if let KeySource::File(path) = &config.keys {
         bookshelf::keys::load_or_generate_file(path).map_err(|e| e.to_string())?;
@@ -55,33 +50,20 @@ async fn run() -> Result<(), String> {
             Some(db)
         }
     };
-    let template =
-        std::fs::read_to_string("template.yaml").map_err(|e| format!("template.yaml: {e}"))?;
+    let template = std::fs::read_to_string("template.yaml").map_err(|e| format!("template.yaml: {e}"))?;
     let schema = tables::auth_table(&template).map_err(|e| e.to_string())?;
     let table = config.table_name.clone();
-    let state = AppState::from_config(config)
-        .await
-        .map_err(|e| e.to_string())?;
-    tables::create(state.store.client(), &table, &schema)
-        .await
-        .map_err(|e| e.to_string())?;
+    let state = AppState::from_config(config).await.map_err(|e| e.to_string())?;
+    tables::create(state.store.client(), &table, &schema).await.map_err(|e| e.to_string())?;
 
-    let port: u16 = std::env::var("PORT")
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(3000);
+    let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
-    let api_key = std::env::var("LOCAL_API_KEY")
-        .ok()
-        .filter(|k| !k.is_empty())
-        .unwrap_or_else(|| "local-dev-key".into());
+    let api_key =
+        std::env::var("LOCAL_API_KEY").ok().filter(|k| !k.is_empty()).unwrap_or_else(|| "local-dev-key".into());
     tracing::info!(url = %format!("http://127.0.0.1:{port}"), table = %table, "Bookshelf Auth is serving; Ctrl-C stops it");
-    let api = Arc::new(LocalApi {
-        state: Arc::new(state),
-        api_key,
-    });
+    let api = Arc::new(LocalApi { state: Arc::new(state), api_key });
     api.serve(listener, shutdown_signal()).await;
     tracing::info!("stopped");
     Ok(())
@@ -91,11 +73,10 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(term) => term,
-                Err(_) => return ctrl_c.await.unwrap_or(()),
-            };
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(_) => return ctrl_c.await.unwrap_or(()),
+        };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

@@ -24,11 +24,7 @@ pub struct LocalApi {
 
 impl LocalApi {
     /// Serves connections until `shutdown` completes.
-    pub async fn serve(
-        self: Arc<Self>,
-        listener: TcpListener,
-        shutdown: impl std::future::Future<Output = ()>,
-    ) {
+    pub async fn serve(self: Arc<Self>, listener: TcpListener, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
@@ -48,24 +44,11 @@ impl LocalApi {
         }
     }
 
-    pub async fn handle(
-        &self,
-        req: hyper::Request<Incoming>,
-        peer: SocketAddr,
-    ) -> hyper::Response<Full<Bytes>> {
+    pub async fn handle(&self, req: hyper::Request<Incoming>, peer: SocketAddr) -> hyper::Response<Full<Bytes>> {
         let request_id = uuid::Uuid::new_v4().to_string();
-        let origin = req
-            .headers()
-            .get(header::ORIGIN)
-            .and_then(|o| o.to_str().ok())
-            .map(str::to_owned);
-        let allowed_origin = origin.filter(|o| {
-            self.state
-                .config
-                .cors_allowed_origins
-                .iter()
-                .any(|a| a == o || a == "*")
-        });
+        let origin = req.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()).map(str::to_owned);
+        let allowed_origin =
+            origin.filter(|o| self.state.config.cors_allowed_origins.iter().any(|a| a == o || a == "*"));
         let mut response = if req.method() == Method::OPTIONS {
             preflight(allowed_origin.is_some())
         } else {
@@ -73,12 +56,8 @@ impl LocalApi {
         };
         if let Some(origin) = allowed_origin {
             if let Ok(value) = HeaderValue::from_str(&origin) {
-                response
-                    .headers
-                    .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
-                response
-                    .headers
-                    .insert(header::VARY, HeaderValue::from_static("Origin"));
+                response.headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+                response.headers.insert(header::VARY, HeaderValue::from_static("Origin"));
             }
         }
         let mut out = hyper::Response::new(Full::new(Bytes::from(response.body)));
@@ -87,12 +66,7 @@ impl LocalApi {
         out
     }
 
-    async fn route(
-        &self,
-        req: hyper::Request<Incoming>,
-        peer: SocketAddr,
-        request_id: &str,
-    ) -> ApiResponse {
+    async fn route(&self, req: hyper::Request<Incoming>, peer: SocketAddr, request_id: &str) -> ApiResponse {
         let method = req.method().clone();
         let path = req.uri().path().to_owned();
         let early = |error: ApiError| {
@@ -141,10 +115,7 @@ fn preflight(allowed: bool) -> ApiResponse {
             header::ACCESS_CONTROL_ALLOW_HEADERS,
             HeaderValue::from_static("authorization, content-type, x-api-key"),
         );
-        headers.insert(
-            header::ACCESS_CONTROL_MAX_AGE,
-            HeaderValue::from_static("600"),
-        );
+        headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
     }
     response.status = StatusCode::NO_CONTENT;
     response

@@ -4,8 +4,7 @@
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TimeToLiveSpecification,
 };
 use aws_sdk_dynamodb::Client;
 use serde_yaml_ng::Value;
@@ -28,74 +27,41 @@ pub struct TableSchema {
 }
 
 fn text(value: &Value, what: &str) -> Result<String, TableError> {
-    value
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| TableError::Template(format!("{what} must be a literal string")))
+    value.as_str().map(str::to_owned).ok_or_else(|| TableError::Template(format!("{what} must be a literal string")))
 }
 
 /// Every table resource of the template.
 pub fn schemas(template: &str) -> Result<Vec<TableSchema>, TableError> {
-    let doc: Value =
-        serde_yaml_ng::from_str(template).map_err(|e| TableError::Template(e.to_string()))?;
-    let resources = doc
-        .get("Resources")
-        .and_then(Value::as_mapping)
-        .ok_or_else(|| TableError::Template("no Resources".into()))?;
+    let doc: Value = serde_yaml_ng::from_str(template).map_err(|e| TableError::Template(e.to_string()))?;
+    let resources =
+        doc.get("Resources").and_then(Value::as_mapping).ok_or_else(|| TableError::Template("no Resources".into()))?;
     let mut tables = Vec::new();
     for (id, resource) in resources {
         if resource.get("Type").and_then(Value::as_str) != Some("AWS::DynamoDB::Table") {
             continue;
         }
         let logical_id = text(id, "a logical id")?;
-        let props = resource
-            .get("Properties")
-            .ok_or_else(|| TableError::Template(format!("{logical_id}: no Properties")))?;
-        if props.get("GlobalSecondaryIndexes").is_some()
-            || props.get("LocalSecondaryIndexes").is_some()
-        {
-            return Err(TableError::Template(format!(
-                "{logical_id}: secondary indexes are not supported locally yet"
-            )));
+        let props =
+            resource.get("Properties").ok_or_else(|| TableError::Template(format!("{logical_id}: no Properties")))?;
+        if props.get("GlobalSecondaryIndexes").is_some() || props.get("LocalSecondaryIndexes").is_some() {
+            return Err(TableError::Template(format!("{logical_id}: secondary indexes are not supported locally yet")));
         }
-        let list = |name: &str| {
-            props
-                .get(name)
-                .and_then(Value::as_sequence)
-                .cloned()
-                .unwrap_or_default()
-        };
+        let list = |name: &str| props.get(name).and_then(Value::as_sequence).cloned().unwrap_or_default();
         let attributes = list("AttributeDefinitions")
             .iter()
-            .map(|a| {
-                Ok((
-                    text(&a["AttributeName"], "AttributeName")?,
-                    text(&a["AttributeType"], "AttributeType")?,
-                ))
-            })
+            .map(|a| Ok((text(&a["AttributeName"], "AttributeName")?, text(&a["AttributeType"], "AttributeType")?)))
             .collect::<Result<_, TableError>>()?;
         let keys = list("KeySchema")
             .iter()
-            .map(|k| {
-                Ok((
-                    text(&k["AttributeName"], "AttributeName")?,
-                    text(&k["KeyType"], "KeyType")?,
-                ))
-            })
+            .map(|k| Ok((text(&k["AttributeName"], "AttributeName")?, text(&k["KeyType"], "KeyType")?)))
             .collect::<Result<_, TableError>>()?;
         let ttl_attribute = match props.get("TimeToLiveSpecification") {
-            Some(ttl) if ttl.get("Enabled").and_then(Value::as_bool) == Some(true) => Some(text(
-                &ttl["AttributeName"],
-                "TimeToLiveSpecification.AttributeName",
-            )?),
+            Some(ttl) if ttl.get("Enabled").and_then(Value::as_bool) == Some(true) => {
+                Some(text(&ttl["AttributeName"], "TimeToLiveSpecification.AttributeName")?)
+            }
             _ => None,
         };
-        tables.push(TableSchema {
-            logical_id,
-            attributes,
-            keys,
-            ttl_attribute,
-        });
+        tables.push(TableSchema { logical_id, attributes, keys, ttl_attribute });
     }
     Ok(tables)
 }
@@ -105,19 +71,14 @@ pub fn auth_table(template: &str) -> Result<TableSchema, TableError> {
     let mut all = schemas(template)?;
     match all.len() {
         1 => Ok(all.remove(0)),
-        n => Err(TableError::Template(format!(
-            "expected one DynamoDB table, found {n}"
-        ))),
+        n => Err(TableError::Template(format!("expected one DynamoDB table, found {n}"))),
     }
 }
 
 /// Creates `name` with `schema` unless it exists already, then enables its TTL.
 pub async fn create(client: &Client, name: &str, schema: &TableSchema) -> Result<(), TableError> {
     let dynamo = |e: &dyn std::fmt::Display| TableError::Dynamo(e.to_string());
-    let mut request = client
-        .create_table()
-        .table_name(name)
-        .billing_mode(BillingMode::PayPerRequest);
+    let mut request = client.create_table().table_name(name).billing_mode(BillingMode::PayPerRequest);
     for (attribute, kind) in &schema.attributes {
         let definition = AttributeDefinition::builder()
             .attribute_name(attribute)
@@ -139,21 +100,12 @@ pub async fn create(client: &Client, name: &str, schema: &TableSchema) -> Result
     loop {
         match request.clone().send().await {
             Ok(_) => break,
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_in_use_exception()) =>
-            {
-                return Ok(())
-            }
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => return Ok(()),
             Err(e) if attempt < 20 && e.as_service_error().is_none() => {
                 attempt += 1;
                 tokio::time::sleep(Duration::from_millis(250)).await;
             }
-            Err(e) => {
-                return Err(TableError::Dynamo(
-                    aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string(),
-                ))
-            }
+            Err(e) => return Err(TableError::Dynamo(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())),
         }
     }
     if let Some(attribute) = &schema.ttl_attribute {
@@ -168,9 +120,7 @@ pub async fn create(client: &Client, name: &str, schema: &TableSchema) -> Result
             .time_to_live_specification(spec)
             .send()
             .await
-            .map_err(|e| {
-                TableError::Dynamo(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())
-            })?;
+            .map_err(|e| TableError::Dynamo(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string()))?;
     }
     Ok(())
 }
@@ -183,10 +133,7 @@ mod tests {
     fn the_template_declares_one_table_with_pk_sk_and_ttl() {
         let template = include_str!("../../template.yaml");
         let table = auth_table(template).expect("table");
-        assert_eq!(
-            table.keys,
-            vec![("pk".into(), "HASH".into()), ("sk".into(), "RANGE".into())]
-        );
+        assert_eq!(table.keys, vec![("pk".into(), "HASH".into()), ("sk".into(), "RANGE".into())]);
         assert_eq!(table.ttl_attribute.as_deref(), Some("ttl"));
     }
 }

@@ -65,11 +65,7 @@ impl Config {
 
     /// Reads configuration through `lookup`, so tests can pass their own values.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| {
-            lookup(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
         let seconds = |name: &'static str, default: u64| -> Result<Duration, ConfigError> {
             match get(name) {
                 None => Ok(Duration::from_secs(default)),
@@ -78,9 +74,7 @@ impl Config {
                     .ok()
                     .filter(|n| *n > 0)
                     .map(Duration::from_secs)
-                    .ok_or_else(|| {
-                        invalid(name, "expected a whole number of seconds greater than 0")
-                    }),
+                    .ok_or_else(|| invalid(name, "expected a whole number of seconds greater than 0")),
             }
         };
 
@@ -92,12 +86,7 @@ impl Config {
         let keys = match (get("JWT_KEYS"), get("JWT_KEYS_FILE")) {
             (Some(inline), _) => KeySource::Inline(inline),
             (None, Some(path)) => KeySource::File(PathBuf::from(path)),
-            (None, None) => {
-                return Err(invalid(
-                    "JWT_KEYS",
-                    "set JWT_KEYS (a key document) or JWT_KEYS_FILE",
-                ))
-            }
+            (None, None) => return Err(invalid("JWT_KEYS", "set JWT_KEYS (a key document) or JWT_KEYS_FILE")),
         };
         let rate_limits_enabled = match get("RATE_LIMITS_ENABLED").as_deref() {
             None | Some("true") | Some("1") => true,
@@ -113,8 +102,7 @@ impl Config {
         if mail_sender == MailSender::Ses && mail_from.is_none() {
             return Err(invalid("MAIL_FROM", "required when MAIL_SENDER=ses"));
         }
-        let app_base_url =
-            get("APP_BASE_URL").unwrap_or_else(|| "http://localhost:5173".to_owned());
+        let app_base_url = get("APP_BASE_URL").unwrap_or_else(|| "http://localhost:5173".to_owned());
         if !(app_base_url.starts_with("https://") || app_base_url.starts_with("http://")) {
             return Err(invalid("APP_BASE_URL", "expected an http(s) URL"));
         }
@@ -132,28 +120,19 @@ impl Config {
             refresh_reuse_grace: match get("REFRESH_REUSE_GRACE_SECONDS") {
                 // 0 is allowed here: it switches the grace window off.
                 None => Duration::from_secs(10),
-                Some(raw) => raw.parse::<u64>().map(Duration::from_secs).map_err(|_| {
-                    invalid(
-                        "REFRESH_REUSE_GRACE_SECONDS",
-                        "expected a whole number of seconds",
-                    )
-                })?,
+                Some(raw) => raw
+                    .parse::<u64>()
+                    .map(Duration::from_secs)
+                    .map_err(|_| invalid("REFRESH_REUSE_GRACE_SECONDS", "expected a whole number of seconds"))?,
             },
             guest_idle: seconds("GUEST_IDLE_SECONDS", 2_592_000)?,
             rate_limits_enabled,
             app_base_url: app_base_url.trim_end_matches('/').to_owned(),
             mail_sender,
             mail_from,
-            mail_outbox_dir: PathBuf::from(
-                get("MAIL_OUTBOX_DIR").unwrap_or_else(|| ".local/outbox".to_owned()),
-            ),
+            mail_outbox_dir: PathBuf::from(get("MAIL_OUTBOX_DIR").unwrap_or_else(|| ".local/outbox".to_owned())),
             cors_allowed_origins: get("CORS_ALLOWED_ORIGINS")
-                .map(|raw| {
-                    raw.split(',')
-                        .map(|o| o.trim().to_owned())
-                        .filter(|o| !o.is_empty())
-                        .collect()
-                })
+                .map(|raw| raw.split(',').map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect())
                 .unwrap_or_default(),
         };
         Ok(config)
@@ -161,10 +140,7 @@ impl Config {
 }
 
 fn invalid(name: &'static str, reason: &str) -> ConfigError {
-    ConfigError {
-        name,
-        reason: reason.to_owned(),
-    }
+    ConfigError { name, reason: reason.to_owned() }
 }
 
 #[cfg(test)]
@@ -173,10 +149,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Config::from_lookup(|name| map.get(name).cloned())
     }
 
@@ -198,14 +171,8 @@ mod tests {
     fn an_invalid_value_names_its_variable() {
         let mut pairs = BASE.to_vec();
         pairs.push(("ACCESS_TOKEN_TTL_SECONDS", "soon"));
-        assert_eq!(
-            config(&pairs).expect_err("invalid").name,
-            "ACCESS_TOKEN_TTL_SECONDS"
-        );
-        assert_eq!(
-            config(&[("JWT_KEYS", "{}")]).expect_err("missing").name,
-            "TABLE_NAME"
-        );
+        assert_eq!(config(&pairs).expect_err("invalid").name, "ACCESS_TOKEN_TTL_SECONDS");
+        assert_eq!(config(&[("JWT_KEYS", "{}")]).expect_err("missing").name, "TABLE_NAME");
         let mut pairs = BASE.to_vec();
         pairs.push(("JWT_ALGORITHM", "none"));
         assert_eq!(config(&pairs).expect_err("alg").name, "JWT_ALGORITHM");

@@ -54,6 +54,9 @@ pub enum ApiError {
     /// 409 `email_taken`.
     #[error("email taken")]
     EmailTaken,
+    /// 409 `not_guest`: a full account called guest upgrade.
+    #[error("not a guest")]
+    NotGuest,
     /// 409 `conflict`: the account changed under a concurrent request; try again.
     #[error("conflict")]
     Conflict,
@@ -95,12 +98,13 @@ impl ApiError {
         use ApiError::*;
         match self {
             Validation(_) | Malformed(_) => StatusCode::BAD_REQUEST,
-            InvalidCredentials | InvalidToken | TokenExpired | InvalidRefreshToken
-            | RefreshTokenReused => StatusCode::UNAUTHORIZED,
+            InvalidCredentials | InvalidToken | TokenExpired | InvalidRefreshToken | RefreshTokenReused => {
+                StatusCode::UNAUTHORIZED
+            }
             Forbidden(_) | InvalidApiKey => StatusCode::FORBIDDEN,
             NotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            UsernameTaken | EmailTaken | Conflict => StatusCode::CONFLICT,
+            UsernameTaken | EmailTaken | NotGuest | Conflict => StatusCode::CONFLICT,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -124,6 +128,7 @@ impl ApiError {
             MethodNotAllowed => "method_not_allowed",
             UsernameTaken => "username_taken",
             EmailTaken => "email_taken",
+            NotGuest => "not_guest",
             Conflict => "conflict",
             PayloadTooLarge => "payload_too_large",
             UnsupportedMediaType => "unsupported_media_type",
@@ -141,18 +146,15 @@ impl ApiError {
             InvalidToken => "The access token is missing, invalid or revoked.",
             TokenExpired => "The access token has expired.",
             InvalidRefreshToken => INVALID_REFRESH,
-            RefreshTokenReused => {
-                "This refresh token was already used; the session has been revoked."
-            }
+            RefreshTokenReused => "This refresh token was already used; the session has been revoked.",
             Forbidden(detail) => detail,
             InvalidApiKey => "A valid API key is required.",
             NotFound => "No such resource.",
             MethodNotAllowed => "This method is not allowed on this resource.",
             UsernameTaken => USERNAME_TAKEN,
             EmailTaken => EMAIL_TAKEN,
-            Conflict => {
-                "The account was changed by another request at the same time. Please try again."
-            }
+            NotGuest => "This account is not a guest account.",
+            Conflict => "The account was changed by another request at the same time. Please try again.",
             PayloadTooLarge => "The request body is larger than 16 KiB.",
             UnsupportedMediaType => "The request body must be application/json.",
             Unavailable(_) => "The service is temporarily unavailable. Please try again.",
@@ -178,11 +180,7 @@ impl ApiError {
         let errors = match self {
             ApiError::Validation(errors) => Some(errors),
             ApiError::UsernameTaken | ApiError::EmailTaken => {
-                let field = if matches!(self, ApiError::UsernameTaken) {
-                    "username"
-                } else {
-                    "email"
-                };
+                let field = if matches!(self, ApiError::UsernameTaken) { "username" } else { "email" };
                 let mut map = FieldErrors::new();
                 map.insert(field.to_owned(), vec![self.detail().to_owned()]);
                 conflict_errors = map;
@@ -199,8 +197,7 @@ impl ApiError {
             errors,
             request_id,
         };
-        let mut response =
-            ApiResponse::json_with_type(status, &problem, "application/problem+json");
+        let mut response = ApiResponse::json_with_type(status, &problem, "application/problem+json");
         if status == StatusCode::UNAUTHORIZED && !matches!(self, ApiError::InvalidCredentials) {
             let challenge = match self {
                 ApiError::TokenExpired => {
@@ -208,10 +205,7 @@ impl ApiError {
                 }
                 _ => r#"Bearer error="invalid_token""#,
             };
-            response.headers.insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static(challenge),
-            );
+            response.headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
         }
         response
     }
@@ -249,10 +243,7 @@ mod tests {
     #[test]
     fn token_failures_carry_a_bearer_challenge_but_login_failures_do_not() {
         let token = ApiError::InvalidToken.to_response("r");
-        assert_eq!(
-            token.headers[header::WWW_AUTHENTICATE],
-            r#"Bearer error="invalid_token""#
-        );
+        assert_eq!(token.headers[header::WWW_AUTHENTICATE], r#"Bearer error="invalid_token""#);
         let login = ApiError::InvalidCredentials.to_response("r");
         assert!(!login.headers.contains_key(header::WWW_AUTHENTICATE));
     }
@@ -260,9 +251,6 @@ mod tests {
     #[test]
     fn content_type_is_problem_json() {
         let response = ApiError::NotFound.to_response("r");
-        assert_eq!(
-            response.headers[header::CONTENT_TYPE],
-            "application/problem+json"
-        );
+        assert_eq!(response.headers[header::CONTENT_TYPE], "application/problem+json");
     }
 }

@@ -56,15 +56,12 @@ impl ApiRequest {
     }
 
     pub fn user_agent(&self) -> Option<String> {
-        self.header(header::USER_AGENT)
-            .map(|ua| ua.chars().take(256).collect())
+        self.header(header::USER_AGENT).map(|ua| ua.chars().take(256).collect())
     }
 
     /// The bearer token of the `Authorization` header (scheme matched case-insensitively).
     pub fn bearer_token(&self) -> Result<&str, ApiError> {
-        let value = self
-            .header(header::AUTHORIZATION)
-            .ok_or(ApiError::InvalidToken)?;
+        let value = self.header(header::AUTHORIZATION).ok_or(ApiError::InvalidToken)?;
         let (scheme, token) = value.trim().split_once(' ').ok_or(ApiError::InvalidToken)?;
         let token = token.trim();
         if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
@@ -87,19 +84,12 @@ impl ApiRequest {
             return if empty_ok {
                 Ok(JsonObject::default())
             } else {
-                Err(ApiError::Malformed(
-                    "The request body must be a JSON object.",
-                ))
+                Err(ApiError::Malformed("The request body must be a JSON object."))
             };
         }
         match serde_json::from_slice::<Value>(&self.body) {
-            Ok(Value::Object(map)) => Ok(JsonObject {
-                map,
-                errors: FieldErrors::new(),
-            }),
-            Ok(_) => Err(ApiError::Malformed(
-                "The request body must be a JSON object.",
-            )),
+            Ok(Value::Object(map)) => Ok(JsonObject { map, errors: FieldErrors::new() }),
+            Ok(_) => Err(ApiError::Malformed("The request body must be a JSON object.")),
             Err(_) => Err(ApiError::Malformed("The request body is not valid JSON.")),
         }
     }
@@ -107,14 +97,8 @@ impl ApiRequest {
 
 /// `application/json` or any `+json` type, with or without parameters such as `charset`.
 fn is_json_media_type(content_type: &str) -> bool {
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// A request body being read field by field. Type mismatches are collected as validation
@@ -127,10 +111,7 @@ pub struct JsonObject {
 
 impl JsonObject {
     fn wrong_type(&mut self, name: &str, expected: &str) {
-        self.errors
-            .entry(name.to_owned())
-            .or_default()
-            .push(format!("Must be {expected}."));
+        self.errors.entry(name.to_owned()).or_default().push(format!("Must be {expected}."));
     }
 
     /// An optional string field; `null` counts as absent.
@@ -191,17 +172,11 @@ impl JsonObject {
 
     /// Records that a required field is missing.
     pub fn require(&mut self, name: &str) {
-        self.errors
-            .entry(name.to_owned())
-            .or_default()
-            .push("This field is required.".to_owned());
+        self.errors.entry(name.to_owned()).or_default().push("This field is required.".to_owned());
     }
 
     pub fn error(&mut self, name: &str, message: impl Into<String>) {
-        self.errors
-            .entry(name.to_owned())
-            .or_default()
-            .push(message.into());
+        self.errors.entry(name.to_owned()).or_default().push(message.into());
     }
 
     /// Ends reading: any collected error becomes one validation problem.
@@ -234,32 +209,20 @@ impl ApiResponse {
         Self::json_with_type(status, value, "application/json; charset=utf-8")
     }
 
-    pub fn json_with_type(
-        status: StatusCode,
-        value: &impl Serialize,
-        content_type: &'static str,
-    ) -> Self {
+    pub fn json_with_type(status: StatusCode, value: &impl Serialize, content_type: &'static str) -> Self {
         // Serialising our own response types cannot fail: they hold only strings, numbers,
         // booleans and maps with string keys.
         let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
         let mut headers = HeaderMap::new();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        ApiResponse {
-            status,
-            headers,
-            body,
-        }
+        ApiResponse { status, headers, body }
     }
 
     pub fn no_content() -> Self {
         let mut headers = HeaderMap::new();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        ApiResponse {
-            status: StatusCode::NO_CONTENT,
-            headers,
-            body: Vec::new(),
-        }
+        ApiResponse { status: StatusCode::NO_CONTENT, headers, body: Vec::new() }
     }
 }
 
@@ -271,10 +234,7 @@ mod tests {
         let mut req = ApiRequest::new(Method::POST, "/x");
         req.body = body.to_vec();
         if let Some(ct) = content_type {
-            req.headers.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_str(ct).expect("header"),
-            );
+            req.headers.insert(header::CONTENT_TYPE, HeaderValue::from_str(ct).expect("header"));
         }
         req
     }
@@ -286,66 +246,44 @@ mod tests {
 
     #[test]
     fn json_with_charset_is_accepted_and_text_is_415() {
-        assert!(post(b"{}", Some("application/json; charset=utf-8"))
-            .json_object(false)
-            .is_ok());
-        let err = post(b"{}", Some("text/plain"))
-            .json_object(false)
-            .expect_err("415");
+        assert!(post(b"{}", Some("application/json; charset=utf-8")).json_object(false).is_ok());
+        let err = post(b"{}", Some("text/plain")).json_object(false).expect_err("415");
         assert_eq!(err.code(), "unsupported_media_type");
     }
 
     #[test]
     fn bodies_over_16_kib_are_413() {
         let big = vec![b' '; MAX_BODY_BYTES + 1];
-        assert_eq!(
-            post(&big, None).json_object(true).expect_err("413").code(),
-            "payload_too_large"
-        );
+        assert_eq!(post(&big, None).json_object(true).expect_err("413").code(), "payload_too_large");
     }
 
     #[test]
     fn non_objects_are_malformed() {
         for raw in [&b"[1]"[..], b"\"s\"", b"null", b"{bad", b"", b"{\"a\":1,}"] {
-            assert_eq!(
-                post(raw, None)
-                    .json_object(false)
-                    .expect_err("malformed")
-                    .code(),
-                "malformed_request"
-            );
+            assert_eq!(post(raw, None).json_object(false).expect_err("malformed").code(), "malformed_request");
         }
     }
 
     #[test]
     fn wrong_types_name_their_field() {
-        let mut obj = post(br#"{"username": 5, "flag": "yes"}"#, None)
-            .json_object(false)
-            .expect("object");
+        let mut obj = post(br#"{"username": 5, "flag": "yes"}"#, None).json_object(false).expect("object");
         assert_eq!(obj.opt_str("username"), None);
         assert_eq!(obj.opt_bool("flag"), None);
-        let ApiError::Validation(errors) = obj.finish().expect_err("errors") else {
-            panic!("not validation")
-        };
+        let ApiError::Validation(errors) = obj.finish().expect_err("errors") else { panic!("not validation") };
         assert!(errors.contains_key("username") && errors.contains_key("flag"));
     }
 
     #[test]
     fn debug_output_never_shows_the_body_or_authorization() {
         let mut req = post(br#"{"password":"hunter2-secret"}"#, None);
-        req.headers.insert(
-            header::AUTHORIZATION,
-            HeaderValue::from_static("Bearer tok.en.value"),
-        );
+        req.headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer tok.en.value"));
         let shown = format!("{req:?}");
         assert!(!shown.contains("hunter2") && !shown.contains("tok.en"));
     }
 
     #[test]
     fn patch_fields_tell_absent_from_null() {
-        let mut obj = post(br#"{"a": null, "b": "x"}"#, None)
-            .json_object(false)
-            .expect("object");
+        let mut obj = post(br#"{"a": null, "b": "x"}"#, None).json_object(false).expect("object");
         assert_eq!(obj.patch_str("a"), Patch::Null);
         assert_eq!(obj.patch_str("b"), Patch::Value("x".into()));
         assert_eq!(obj.patch_str("c"), Patch::Absent);
@@ -354,14 +292,10 @@ mod tests {
     #[test]
     fn bearer_scheme_is_case_insensitive_and_needs_a_token() {
         let mut req = ApiRequest::new(Method::GET, "/me");
-        req.headers.insert(
-            header::AUTHORIZATION,
-            HeaderValue::from_static("bearer abc"),
-        );
+        req.headers.insert(header::AUTHORIZATION, HeaderValue::from_static("bearer abc"));
         assert_eq!(req.bearer_token().expect("token"), "abc");
         for bad in ["Bearer", "Basic abc", "abc", "Bearer  "] {
-            req.headers
-                .insert(header::AUTHORIZATION, HeaderValue::from_static(bad));
+            req.headers.insert(header::AUTHORIZATION, HeaderValue::from_static(bad));
             assert!(req.bearer_token().is_err(), "{bad}");
         }
     }

@@ -25,10 +25,7 @@ pub enum KeyError {
     #[error("refresh_secret must hold at least 32 bytes")]
     RefreshSecret,
     #[error("could not read the key file {path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    Io { path: String, source: std::io::Error },
     #[error("random generator failed")]
     Random,
 }
@@ -50,15 +47,8 @@ pub enum KeyEntry {
 
 /// One parsed signing key.
 pub enum SigningKey {
-    Es256 {
-        kid: String,
-        pkcs8: Vec<u8>,
-        public_point: Vec<u8>,
-    },
-    Hs256 {
-        kid: String,
-        secret: Vec<u8>,
-    },
+    Es256 { kid: String, pkcs8: Vec<u8>, public_point: Vec<u8> },
+    Hs256 { kid: String, secret: Vec<u8> },
 }
 
 impl SigningKey {
@@ -78,11 +68,8 @@ pub struct KeySet {
 
 impl KeySet {
     pub fn parse(document: &str, algorithm: JwtAlgorithm) -> Result<Self, KeyError> {
-        let doc: KeyDocument =
-            serde_json::from_str(document).map_err(|e| KeyError::Shape(e.to_string()))?;
-        let refresh_secret = B64
-            .decode(doc.refresh_secret.trim())
-            .map_err(|_| KeyError::RefreshSecret)?;
+        let doc: KeyDocument = serde_json::from_str(document).map_err(|e| KeyError::Shape(e.to_string()))?;
+        let refresh_secret = B64.decode(doc.refresh_secret.trim()).map_err(|_| KeyError::RefreshSecret)?;
         if refresh_secret.len() < 32 {
             return Err(KeyError::RefreshSecret);
         }
@@ -90,32 +77,20 @@ impl KeySet {
         for entry in doc.keys {
             match (entry, algorithm) {
                 (KeyEntry::Es256 { kid, private_key }, JwtAlgorithm::Es256) => {
-                    let pkcs8 = B64.decode(private_key.trim()).map_err(|_| KeyError::Key {
-                        kid: kid.clone(),
-                        reason: "private_key is not base64url",
-                    })?;
+                    let pkcs8 = B64
+                        .decode(private_key.trim())
+                        .map_err(|_| KeyError::Key { kid: kid.clone(), reason: "private_key is not base64url" })?;
                     let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &pkcs8)
-                        .map_err(|_| KeyError::Key {
-                        kid: kid.clone(),
-                        reason: "not a P-256 PKCS#8 key",
-                    })?;
+                        .map_err(|_| KeyError::Key { kid: kid.clone(), reason: "not a P-256 PKCS#8 key" })?;
                     let public_point = pair.public_key().as_ref().to_vec();
-                    keys.push(SigningKey::Es256 {
-                        kid,
-                        pkcs8,
-                        public_point,
-                    });
+                    keys.push(SigningKey::Es256 { kid, pkcs8, public_point });
                 }
                 (KeyEntry::Hs256 { kid, secret }, JwtAlgorithm::Hs256) => {
-                    let secret = B64.decode(secret.trim()).map_err(|_| KeyError::Key {
-                        kid: kid.clone(),
-                        reason: "secret is not base64url",
-                    })?;
+                    let secret = B64
+                        .decode(secret.trim())
+                        .map_err(|_| KeyError::Key { kid: kid.clone(), reason: "secret is not base64url" })?;
                     if secret.len() < 32 {
-                        return Err(KeyError::Key {
-                            kid,
-                            reason: "an HS256 secret needs at least 32 bytes",
-                        });
+                        return Err(KeyError::Key { kid, reason: "an HS256 secret needs at least 32 bytes" });
                     }
                     keys.push(SigningKey::Hs256 { kid, secret });
                 }
@@ -128,10 +103,7 @@ impl KeySet {
                 JwtAlgorithm::Hs256 => "HS256",
             }));
         }
-        Ok(KeySet {
-            keys,
-            refresh_secret,
-        })
+        Ok(KeySet { keys, refresh_secret })
     }
 
     /// The public JWKS: EC public members only; HS256 secrets are never published.
@@ -140,9 +112,7 @@ impl KeySet {
             .keys
             .iter()
             .filter_map(|key| match key {
-                SigningKey::Es256 {
-                    kid, public_point, ..
-                } => {
+                SigningKey::Es256 { kid, public_point, .. } => {
                     let (x, y) = ec_coordinates(public_point)?;
                     Some(serde_json::json!({
                         "kty": "EC", "crv": "P-256", "x": x, "y": y,
@@ -173,32 +143,23 @@ fn thumbprint(point: &[u8]) -> Option<String> {
 
 fn random_bytes(len: usize) -> Result<Vec<u8>, KeyError> {
     let mut bytes = vec![0u8; len];
-    SystemRandom::new()
-        .fill(&mut bytes)
-        .map_err(|_| KeyError::Random)?;
+    SystemRandom::new().fill(&mut bytes).map_err(|_| KeyError::Random)?;
     Ok(bytes)
 }
 
 /// A fresh key document with one ES256 key, one HS256 secret and a refresh secret.
 pub fn generate_document() -> Result<String, KeyError> {
-    let pkcs8 =
-        EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
-            .map_err(|_| KeyError::Random)?;
-    let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref())
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
         .map_err(|_| KeyError::Random)?;
+    let pair =
+        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref()).map_err(|_| KeyError::Random)?;
     let es_kid = thumbprint(pair.public_key().as_ref()).ok_or(KeyError::Random)?;
     let hs_secret = random_bytes(32)?;
     let hs_kid = B64.encode(&digest::digest(&digest::SHA256, &hs_secret).as_ref()[..12]);
     let doc = KeyDocument {
         keys: vec![
-            KeyEntry::Es256 {
-                kid: es_kid,
-                private_key: B64.encode(pkcs8.as_ref()),
-            },
-            KeyEntry::Hs256 {
-                kid: hs_kid,
-                secret: B64.encode(&hs_secret),
-            },
+            KeyEntry::Es256 { kid: es_kid, private_key: B64.encode(pkcs8.as_ref()) },
+            KeyEntry::Hs256 { kid: hs_kid, secret: B64.encode(&hs_secret) },
         ],
         refresh_secret: B64.encode(random_bytes(32)?),
     };
@@ -207,10 +168,7 @@ pub fn generate_document() -> Result<String, KeyError> {
 
 /// Reads the key document at `path`, generating one (mode 0600) when it does not exist yet.
 pub fn load_or_generate_file(path: &std::path::Path) -> Result<String, KeyError> {
-    let io = |source| KeyError::Io {
-        path: path.display().to_string(),
-        source,
-    };
+    let io = |source| KeyError::Io { path: path.display().to_string(), source };
     match std::fs::read_to_string(path) {
         Ok(text) => Ok(text),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -229,11 +187,7 @@ pub fn load_or_generate_file(path: &std::path::Path) -> Result<String, KeyError>
 fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
     file.write_all(text.as_bytes())
 }
 
@@ -258,15 +212,11 @@ mod tests {
     #[test]
     fn jwks_publishes_public_ec_members_only() {
         let doc = generate_document().expect("generate");
-        let jwks = KeySet::parse(&doc, JwtAlgorithm::Es256)
-            .expect("es256")
-            .jwks();
+        let jwks = KeySet::parse(&doc, JwtAlgorithm::Es256).expect("es256").jwks();
         let key = &jwks["keys"][0];
         assert_eq!(key["kty"], "EC");
         assert!(key.get("d").is_none());
-        let hs = KeySet::parse(&doc, JwtAlgorithm::Hs256)
-            .expect("hs256")
-            .jwks();
+        let hs = KeySet::parse(&doc, JwtAlgorithm::Hs256).expect("hs256").jwks();
         assert_eq!(hs["keys"].as_array().map(Vec::len), Some(0));
     }
 
@@ -274,9 +224,6 @@ mod tests {
     fn short_hs256_secrets_are_refused() {
         let doc = r#"{"keys":[{"alg":"HS256","kid":"k","secret":"c2hvcnQ"}],
             "refresh_secret":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}"#;
-        assert!(matches!(
-            KeySet::parse(doc, JwtAlgorithm::Hs256),
-            Err(KeyError::Key { .. })
-        ));
+        assert!(matches!(KeySet::parse(doc, JwtAlgorithm::Hs256), Err(KeyError::Key { .. })));
     }
 }

@@ -20,11 +20,7 @@ pub async fn serve(route: Route) -> Result<(), lambda_http::Error> {
     let state = Arc::new(AppState::from_config(config).await?);
     lambda_http::run(service_fn(move |event: lambda_http::Request| {
         let state = Arc::clone(&state);
-        async move {
-            Ok::<_, Infallible>(into_lambda(
-                routes::respond(state, route, from_lambda(event)).await,
-            ))
-        }
+        async move { Ok::<_, Infallible>(into_lambda(routes::respond(state, route, from_lambda(event)).await)) }
     }))
     .await
 }
@@ -33,16 +29,10 @@ pub async fn serve(route: Route) -> Result<(), lambda_http::Error> {
 /// API Gateway observed (`requestContext.identity.sourceIp`), never a forwarded header.
 pub fn from_lambda(event: lambda_http::Request) -> ApiRequest {
     let (source_ip, gateway_request_id) = match event.request_context_ref() {
-        Some(RequestContext::ApiGatewayV1(ctx)) => {
-            (ctx.identity.source_ip.clone(), ctx.request_id.clone())
-        }
+        Some(RequestContext::ApiGatewayV1(ctx)) => (ctx.identity.source_ip.clone(), ctx.request_id.clone()),
         _ => (None, None),
     };
-    let path_params = event
-        .path_parameters()
-        .iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
+    let path_params = event.path_parameters().iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
     let path = event.raw_http_path().to_owned();
     let (parts, body) = event.into_parts();
     let body = match body {

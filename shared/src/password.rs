@@ -27,9 +27,7 @@ pub async fn hash(password: &Password) -> Result<String, ApiError> {
     let secret = password.expose().to_owned();
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
-        hasher()
-            .hash_password(secret.as_bytes(), &salt)
-            .map(|h| h.to_string())
+        hasher().hash_password(secret.as_bytes(), &salt).map(|h| h.to_string())
     })
     .await
     .map_err(ApiError::internal)?
@@ -45,16 +43,10 @@ pub async fn verify(password: &str, stored: Option<&str>) -> Result<Verdict, Api
     let secret = password.to_owned();
     tokio::task::spawn_blocking(move || {
         let Ok(parsed) = PasswordHash::new(&phc) else {
-            return Verdict {
-                matches: false,
-                needs_rehash: false,
-            };
+            return Verdict { matches: false, needs_rehash: false };
         };
         let matches = hasher().verify_password(secret.as_bytes(), &parsed).is_ok() && known;
-        Verdict {
-            matches,
-            needs_rehash: matches && is_outdated(&parsed),
-        }
+        Verdict { matches, needs_rehash: matches && is_outdated(&parsed) }
     })
     .await
     .map_err(ApiError::internal)
@@ -136,12 +128,9 @@ pub fn check_strength(password: &Password, user: UserAttributes<'_>) -> Result<(
 /// Like Django's attribute-similarity rule: the password resembles the value or one of its
 /// parts (split on punctuation) by an edit-distance ratio of 0.7 or more.
 fn is_similar(password: &str, value: &str) -> bool {
-    let parts = value
-        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .chain(std::iter::once(value));
+    let parts = value.split(|c: char| !(c.is_alphanumeric() || c == '_')).chain(std::iter::once(value));
     parts.filter(|part| part.chars().count() >= 3).any(|part| {
-        strsim::normalized_levenshtein(password, part) >= 0.7
-            || (part.len() >= 6 && password.contains(part))
+        strsim::normalized_levenshtein(password, part) >= 0.7 || (part.len() >= 6 && password.contains(part))
     })
 }
 
@@ -165,30 +154,20 @@ mod tests {
 
     #[test]
     fn common_passwords_are_rejected_as_too_common() {
-        assert_eq!(
-            strength("password").expect_err("common"),
-            "This password is too common."
-        );
+        assert_eq!(strength("password").expect_err("common"), "This password is too common.");
         assert!(strength("iloveyou").is_err());
     }
 
     #[test]
     fn numeric_and_repetitive_passwords_are_rejected() {
-        assert_eq!(
-            strength("84729104857362").expect_err("numeric"),
-            "This password is entirely numeric."
-        );
+        assert_eq!(strength("84729104857362").expect_err("numeric"), "This password is entirely numeric.");
         assert!(strength("aaaaaaaaaaaa").is_err());
     }
 
     #[test]
     fn passwords_like_the_users_names_are_rejected() {
-        assert!(strength("reader_3f2a9c1")
-            .expect_err("username")
-            .contains("username"));
-        assert!(strength("Philomena!")
-            .expect_err("first")
-            .contains("first name"));
+        assert!(strength("reader_3f2a9c1").expect_err("username").contains("username"));
+        assert!(strength("Philomena!").expect_err("first").contains("first name"));
     }
 
     #[test]
@@ -208,11 +187,7 @@ mod tests {
 
     #[test]
     fn long_passwords_are_estimated_quickly() {
-        let long: String = "äöüßéèêñçøåæœłžšğıΩДЖЯabcXYZ123"
-            .chars()
-            .cycle()
-            .take(128)
-            .collect();
+        let long: String = "äöüßéèêñçøåæœłžšğıΩДЖЯabcXYZ123".chars().cycle().take(128).collect();
         let started = std::time::Instant::now();
         let _ = strength(&long);
         // Not a benchmark: a guard against the estimator's worst case blowing up.
@@ -223,18 +198,8 @@ mod tests {
     async fn hash_then_verify_round_trips_and_wrong_passwords_fail() {
         let stored = hash(&pw("v7#Qm!pL2x@Rw9zK")).await.expect("hash");
         assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(
-            verify("v7#Qm!pL2x@Rw9zK", Some(&stored))
-                .await
-                .expect("verify")
-                .matches
-        );
-        assert!(
-            !verify("v7#Qm!pL2x@Rw9zk", Some(&stored))
-                .await
-                .expect("verify")
-                .matches
-        );
+        assert!(verify("v7#Qm!pL2x@Rw9zK", Some(&stored)).await.expect("verify").matches);
+        assert!(!verify("v7#Qm!pL2x@Rw9zk", Some(&stored)).await.expect("verify").matches);
     }
 
     #[tokio::test]

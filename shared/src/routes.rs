@@ -25,6 +25,8 @@ pub enum Route {
     ChangePassword,
     ListSessions,
     DeleteSession,
+    Guest,
+    GuestUpgrade,
     Jwks,
     /// Answers 404 or 405 for whatever no other route takes.
     Fallback,
@@ -51,13 +53,7 @@ pub static ROUTES: &[RouteSpec] = &[
         api_key: true,
         function: "register",
     },
-    RouteSpec {
-        method: "POST",
-        path: "/api/v1/auth/login",
-        route: Route::Login,
-        api_key: true,
-        function: "login",
-    },
+    RouteSpec { method: "POST", path: "/api/v1/auth/login", route: Route::Login, api_key: true, function: "login" },
     RouteSpec {
         method: "POST",
         path: "/api/v1/auth/refresh",
@@ -65,27 +61,9 @@ pub static ROUTES: &[RouteSpec] = &[
         api_key: true,
         function: "refresh",
     },
-    RouteSpec {
-        method: "POST",
-        path: "/api/v1/auth/verify",
-        route: Route::Verify,
-        api_key: true,
-        function: "verify",
-    },
-    RouteSpec {
-        method: "POST",
-        path: "/api/v1/auth/logout",
-        route: Route::Logout,
-        api_key: true,
-        function: "logout",
-    },
-    RouteSpec {
-        method: "GET",
-        path: "/api/v1/auth/me",
-        route: Route::GetMe,
-        api_key: true,
-        function: "get-me",
-    },
+    RouteSpec { method: "POST", path: "/api/v1/auth/verify", route: Route::Verify, api_key: true, function: "verify" },
+    RouteSpec { method: "POST", path: "/api/v1/auth/logout", route: Route::Logout, api_key: true, function: "logout" },
+    RouteSpec { method: "GET", path: "/api/v1/auth/me", route: Route::GetMe, api_key: true, function: "get-me" },
     RouteSpec {
         method: "PATCH",
         path: "/api/v1/auth/me",
@@ -121,13 +99,15 @@ pub static ROUTES: &[RouteSpec] = &[
         api_key: true,
         function: "delete-session",
     },
+    RouteSpec { method: "POST", path: "/api/v1/auth/guest", route: Route::Guest, api_key: true, function: "guest" },
     RouteSpec {
-        method: "GET",
-        path: "/.well-known/jwks.json",
-        route: Route::Jwks,
-        api_key: false,
-        function: "jwks",
+        method: "POST",
+        path: "/api/v1/auth/guest/upgrade",
+        route: Route::GuestUpgrade,
+        api_key: true,
+        function: "guest-upgrade",
     },
+    RouteSpec { method: "GET", path: "/.well-known/jwks.json", route: Route::Jwks, api_key: false, function: "jwks" },
 ];
 
 #[derive(Debug)]
@@ -183,6 +163,8 @@ async fn handle(state: &AppState, route: Route, req: &ApiRequest) -> Result<ApiR
         Route::ChangePassword => handlers::password::change(state, req).await,
         Route::ListSessions => handlers::sessions::list(state, req).await,
         Route::DeleteSession => handlers::sessions::delete(state, req).await,
+        Route::Guest => handlers::guest::create(state, req).await,
+        Route::GuestUpgrade => handlers::guest::upgrade(state, req).await,
         Route::Jwks => Ok(handlers::jwks::handle(state)),
         Route::Fallback => Err(match resolve(&req.method, &req.path) {
             Resolution::MethodNotAllowed => ApiError::MethodNotAllowed,
@@ -236,30 +218,17 @@ mod tests {
 
     #[test]
     fn known_paths_resolve_to_their_routes() {
-        let Resolution::Found(spec, _) = resolve(&Method::POST, "/api/v1/auth/login") else {
-            panic!("login")
-        };
+        let Resolution::Found(spec, _) = resolve(&Method::POST, "/api/v1/auth/login") else { panic!("login") };
         assert_eq!(spec.route, Route::Login);
-        let Resolution::Found(spec, _) = resolve(&Method::GET, "/.well-known/jwks.json") else {
-            panic!("jwks")
-        };
+        let Resolution::Found(spec, _) = resolve(&Method::GET, "/.well-known/jwks.json") else { panic!("jwks") };
         assert!(!spec.api_key);
     }
 
     #[test]
     fn wrong_methods_are_405_and_unknown_paths_404() {
-        assert!(matches!(
-            resolve(&Method::GET, "/api/v1/auth/login"),
-            Resolution::MethodNotAllowed
-        ));
-        assert!(matches!(
-            resolve(&Method::GET, "/api/v1/auth/me/extra"),
-            Resolution::NotFound
-        ));
-        assert!(matches!(
-            resolve(&Method::GET, "/api/v1/auth/v2/login"),
-            Resolution::NotFound
-        ));
+        assert!(matches!(resolve(&Method::GET, "/api/v1/auth/login"), Resolution::MethodNotAllowed));
+        assert!(matches!(resolve(&Method::GET, "/api/v1/auth/me/extra"), Resolution::NotFound));
+        assert!(matches!(resolve(&Method::GET, "/api/v1/auth/v2/login"), Resolution::NotFound));
     }
 
     #[test]

@@ -25,21 +25,12 @@ impl AppState {
     pub async fn from_config(config: Config) -> Result<Self, InitError> {
         let document = match &config.keys {
             KeySource::Inline(text) => text.clone(),
-            KeySource::File(path) => {
-                std::fs::read_to_string(path).map_err(|source| KeyError::Io {
-                    path: path.display().to_string(),
-                    source,
-                })?
-            }
+            KeySource::File(path) => std::fs::read_to_string(path)
+                .map_err(|source| KeyError::Io { path: path.display().to_string(), source })?,
         };
         let keys = KeySet::parse(&document, config.jwt_algorithm)?;
         let tokens = TokenService::new(&config, &keys);
         let store = Store::connect(&config).await;
-        Ok(AppState {
-            config,
-            store,
-            tokens,
-            clock: Clock::system(),
-        })
+        Ok(AppState { config, store, tokens, clock: Clock::system() })
     }
 }

@@ -7,6 +7,7 @@
 //! | session             | `USER#<user id>`    | `SESSION#<sid>`    | idle expiry        |
 //! | username claim      | `USERNAME#<key>`    | `CLAIM`            | –                  |
 //! | email claim         | `EMAIL#<key>`       | `CLAIM`            | –                  |
+//! | device claim        | `DEVICE#<sha256>`   | `CLAIM`            | guest idle expiry  |
 //!
 //! Sessions live in their user's partition, so listing or ending all of a user's sessions is
 //! one strongly consistent `Query`, and `/me` fetches user and session in one `BatchGetItem`.
@@ -17,8 +18,8 @@ use std::time::Duration;
 use aws_sdk_dynamodb::config::{Credentials, Region};
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
-    AttributeValue, DeleteRequest, KeysAndAttributes, Put, ReturnValue,
-    ReturnValuesOnConditionCheckFailure, TransactWriteItem, WriteRequest,
+    AttributeValue, DeleteRequest, KeysAndAttributes, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
 use aws_smithy_types::retry::RetryConfig;
@@ -46,6 +47,11 @@ pub fn username_claim(key: &str) -> String {
 
 pub fn email_claim(key: &str) -> String {
     format!("EMAIL#{key}")
+}
+
+/// Device ids are hashed: the table never holds a client's raw device identifier.
+pub fn device_claim(device_id: &str) -> String {
+    format!("DEVICE#{}", crate::tokens::sha256_b64(device_id.as_bytes()))
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -85,6 +91,9 @@ pub struct UserRecord {
     /// under an older value are dead for every bearer route.
     #[serde(default)]
     pub credentials_version: u64,
+    /// A guest's device claim (its key), released when the guest upgrades or is deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_key: Option<String>,
     /// Absolute expiry (unix ms) of records that expire, such as idle guests.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
@@ -103,6 +112,17 @@ pub struct ClaimRecord {
     pub pk: String,
     pub sk: String,
     pub user_id: Uuid,
+    /// Device claims expire with their idle guest (unix ms); name claims never do.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<i64>,
+}
+
+impl ClaimRecord {
+    pub fn is_live(&self, now_ms: i64) -> bool {
+        self.expires_at.is_none_or(|at| now_ms < at)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -132,6 +152,9 @@ pub struct SessionRecord {
     /// The user's `credentials_version` when the session began.
     #[serde(default)]
     pub credentials_version: u64,
+    /// For guest sessions: the device claim whose expiry each refresh pushes forward.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_key: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_agent: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -169,6 +192,7 @@ pub enum StoreError {
 pub enum Claim {
     Username,
     Email,
+    Device,
 }
 
 impl From<StoreError> for ApiError {
@@ -176,6 +200,7 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::Conflict(Claim::Username) => ApiError::UsernameTaken,
             StoreError::Conflict(Claim::Email) => ApiError::EmailTaken,
+            StoreError::Conflict(Claim::Device) => ApiError::Conflict,
             StoreError::Unavailable(cause) => ApiError::Unavailable(cause),
             StoreError::Stale => ApiError::Conflict,
             StoreError::Missing => ApiError::InvalidToken,
@@ -204,9 +229,7 @@ where
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
             StoreError::Unavailable(Box::new(err))
         }
-        SdkError::ServiceError(service)
-            if TRANSIENT_CODES.contains(&service.err().code().unwrap_or("")) =>
-        {
+        SdkError::ServiceError(service) if TRANSIENT_CODES.contains(&service.err().code().unwrap_or("")) => {
             StoreError::Unavailable(Box::new(err))
         }
         _ => StoreError::Internal(Box::new(err)),
@@ -236,9 +259,7 @@ fn to_item<T: Serialize>(record: &T) -> Result<HashMap<String, AttributeValue>, 
     serde_dynamo::to_item(record).map_err(|e| StoreError::Internal(Box::new(e)))
 }
 
-fn from_item<T: for<'de> Deserialize<'de>>(
-    item: HashMap<String, AttributeValue>,
-) -> Result<T, StoreError> {
+fn from_item<T: for<'de> Deserialize<'de>>(item: HashMap<String, AttributeValue>) -> Result<T, StoreError> {
     serde_dynamo::from_item(item).map_err(|e| StoreError::Internal(Box::new(e)))
 }
 
@@ -292,22 +313,14 @@ impl Store {
             .operation_attempt_timeout(Duration::from_millis(1_500))
             .operation_timeout(Duration::from_millis(4_000))
             .build();
-        let retries = RetryConfig::standard()
-            .with_max_attempts(3)
-            .with_initial_backoff(Duration::from_millis(25));
+        let retries = RetryConfig::standard().with_max_attempts(3).with_initial_backoff(Duration::from_millis(25));
         let client = match &config.dynamodb_endpoint {
             Some(endpoint) => {
                 let conf = aws_sdk_dynamodb::Config::builder()
                     .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
                     .endpoint_url(endpoint)
                     .region(Region::new("us-east-1"))
-                    .credentials_provider(Credentials::new(
-                        "local",
-                        "local",
-                        None,
-                        None,
-                        "dynamodb-local",
-                    ))
+                    .credentials_provider(Credentials::new("local", "local", None, None, "dynamodb-local"))
                     .timeout_config(timeouts)
                     .retry_config(retries)
                     .build();
@@ -322,10 +335,7 @@ impl Store {
                 Client::new(&shared)
             }
         };
-        Store {
-            client,
-            table: config.table_name.clone(),
-        }
+        Store { client, table: config.table_name.clone() }
     }
 
     pub fn client(&self) -> &Client {
@@ -336,11 +346,7 @@ impl Store {
         &self.table
     }
 
-    fn put(
-        &self,
-        item: HashMap<String, AttributeValue>,
-        must_be_new: bool,
-    ) -> Result<TransactWriteItem, StoreError> {
+    fn put(&self, item: HashMap<String, AttributeValue>, must_be_new: bool) -> Result<TransactWriteItem, StoreError> {
         let mut put = Put::builder().table_name(&self.table).set_item(Some(item));
         if must_be_new {
             put = put.condition_expression("attribute_not_exists(pk)");
@@ -351,11 +357,7 @@ impl Store {
 
     /// Creates a user, its uniqueness claims and its first session in one transaction:
     /// either all exist afterwards or none does.
-    pub async fn create_user(
-        &self,
-        user: &UserRecord,
-        session: &SessionRecord,
-    ) -> Result<(), StoreError> {
+    pub async fn create_user(&self, user: &UserRecord, session: &SessionRecord) -> Result<(), StoreError> {
         let mut items = vec![self.put(to_item(user)?, true)?];
         let mut claims = Vec::new();
         if let Some(k) = &user.username_key {
@@ -367,12 +369,7 @@ impl Store {
             claims.push(Claim::Email);
         }
         items.push(self.put(to_item(session)?, true)?);
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await;
+        let result = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
         match result {
             Ok(_) => Ok(()),
             Err(err) => {
@@ -448,23 +445,10 @@ impl Store {
         // BatchGetItem may hand back unprocessed keys under load; the SDK's retries have
         // already waited, so give them two more chances and then report unavailability.
         for _ in 0..3 {
-            let out = self
-                .client
-                .batch_get_item()
-                .set_request_items(Some(request))
-                .send()
-                .await
-                .map_err(classify)?;
-            for item in out
-                .responses
-                .unwrap_or_default()
-                .remove(&self.table)
-                .unwrap_or_default()
-            {
+            let out = self.client.batch_get_item().set_request_items(Some(request)).send().await.map_err(classify)?;
+            for item in out.responses.unwrap_or_default().remove(&self.table).unwrap_or_default() {
                 match item.get("sk") {
-                    Some(AttributeValue::S(sk)) if sk == PROFILE_SK => {
-                        user = Some(from_item(item)?)
-                    }
+                    Some(AttributeValue::S(sk)) if sk == PROFILE_SK => user = Some(from_item(item)?),
                     _ => session = Some(from_item(item)?),
                 }
             }
@@ -473,9 +457,7 @@ impl Store {
                 Some(unprocessed) => request = unprocessed,
             }
         }
-        Err(StoreError::Unavailable(
-            "unprocessed keys after retries".into(),
-        ))
+        Err(StoreError::Unavailable("unprocessed keys after retries".into()))
     }
 
     /// Rotates a session's refresh token in one conditional write: only the request that
@@ -513,9 +495,7 @@ impl Store {
             .await;
         match result {
             Ok(out) => {
-                let item = out
-                    .attributes
-                    .ok_or_else(|| StoreError::Internal("rotation returned no item".into()))?;
+                let item = out.attributes.ok_or_else(|| StoreError::Internal("rotation returned no item".into()))?;
                 Ok(Rotation::Rotated(from_item(item)?))
             }
             Err(err) => {
@@ -535,11 +515,7 @@ impl Store {
         }
     }
 
-    pub async fn get_session(
-        &self,
-        user_id: Uuid,
-        session_id: Uuid,
-    ) -> Result<Option<SessionRecord>, StoreError> {
+    pub async fn get_session(&self, user_id: Uuid, session_id: Uuid) -> Result<Option<SessionRecord>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -594,18 +570,12 @@ impl Store {
     /// Ends every session of a user; returns how many records were deleted.
     pub async fn delete_sessions_of(&self, user_id: Uuid) -> Result<usize, StoreError> {
         let sessions = self.sessions_of(user_id).await?;
-        let keys: Vec<_> = sessions
-            .iter()
-            .map(|s| key(s.pk.clone(), s.sk.clone()))
-            .collect();
+        let keys: Vec<_> = sessions.iter().map(|s| key(s.pk.clone(), s.sk.clone())).collect();
         self.batch_delete(keys).await?;
         Ok(sessions.len())
     }
 
-    async fn batch_delete(
-        &self,
-        keys: Vec<HashMap<String, AttributeValue>>,
-    ) -> Result<(), StoreError> {
+    async fn batch_delete(&self, keys: Vec<HashMap<String, AttributeValue>>) -> Result<(), StoreError> {
         for chunk in keys.chunks(25) {
             let mut requests: Vec<WriteRequest> = chunk
                 .iter()
@@ -623,16 +593,10 @@ impl Store {
                     .send()
                     .await
                     .map_err(classify)?;
-                match out
-                    .unprocessed_items
-                    .and_then(|mut u| u.remove(&self.table))
-                    .filter(|r| !r.is_empty())
-                {
+                match out.unprocessed_items.and_then(|mut u| u.remove(&self.table)).filter(|r| !r.is_empty()) {
                     None => break,
                     Some(_) if attempt >= 3 => {
-                        return Err(StoreError::Unavailable(
-                            "unprocessed deletes after retries".into(),
-                        ))
+                        return Err(StoreError::Unavailable("unprocessed deletes after retries".into()))
                     }
                     Some(rest) => {
                         tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
@@ -666,11 +630,7 @@ impl Store {
         }
         if let Some((_, key)) = &changes.email {
             if user.email_key.as_deref() != Some(key) {
-                claim_ops.push((
-                    Claim::Email,
-                    user.email_key.as_deref().map(email_claim),
-                    email_claim(key),
-                ));
+                claim_ops.push((Claim::Email, user.email_key.as_deref().map(email_claim), email_claim(key)));
             }
         }
         let user_key = key(user_pk(user.id), PROFILE_SK);
@@ -691,10 +651,7 @@ impl Store {
                 .await;
             return match out {
                 Ok(out) => from_item(out.attributes.unwrap_or_default()),
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-                {
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
                     Err(StoreError::Missing)
                 }
                 Err(e) => Err(classify(e)),
@@ -722,13 +679,7 @@ impl Store {
         for (_, _, new) in &claim_ops {
             items.push(self.put(to_item(&claim_record(new.clone(), user.id))?, true)?);
         }
-        match self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-        {
+        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
             Ok(_) => Ok(changes.apply(user, now_ms)),
             Err(err) => {
                 let reasons = cancellation_reasons(&err);
@@ -784,17 +735,8 @@ impl Store {
             .expression_attribute_values(":one", n(1))
             .build()
             .map_err(|e| StoreError::Internal(Box::new(e)))?;
-        let items = vec![
-            TransactWriteItem::builder().update(update).build(),
-            self.put(to_item(session)?, true)?,
-        ];
-        match self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-        {
+        let items = vec![TransactWriteItem::builder().update(update).build(), self.put(to_item(session)?, true)?];
+        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
             Ok(_) => Ok(()),
             Err(err) if failed_at(&cancellation_reasons(&err), 0) => Err(StoreError::Stale),
             Err(err) => Err(classify(err)),
@@ -802,17 +744,10 @@ impl Store {
     }
 
     /// Deletes every session of a user except `keep`.
-    pub async fn delete_sessions_except(
-        &self,
-        user_id: Uuid,
-        keep: Uuid,
-    ) -> Result<usize, StoreError> {
+    pub async fn delete_sessions_except(&self, user_id: Uuid, keep: Uuid) -> Result<usize, StoreError> {
         let sessions = self.sessions_of(user_id).await?;
-        let keys: Vec<_> = sessions
-            .iter()
-            .filter(|s| s.session_id != keep)
-            .map(|s| key(s.pk.clone(), s.sk.clone()))
-            .collect();
+        let keys: Vec<_> =
+            sessions.iter().filter(|s| s.session_id != keep).map(|s| key(s.pk.clone(), s.sk.clone())).collect();
         let count = keys.len();
         self.batch_delete(keys).await?;
         Ok(count)
@@ -830,12 +765,7 @@ impl Store {
             .await;
         match out {
             Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(false),
             Err(e) => Err(classify(e)),
         }
     }
@@ -850,35 +780,192 @@ impl Store {
             .build()
             .map_err(|e| StoreError::Internal(Box::new(e)))?;
         let mut items = vec![TransactWriteItem::builder().delete(delete_user).build()];
-        for claim in [
+        let claims = [
             user.username_key.as_deref().map(username_claim),
             user.email_key.as_deref().map(email_claim),
-        ]
-        .into_iter()
-        .flatten()
-        {
+            user.device_key.clone(),
+        ];
+        for claim in claims.into_iter().flatten() {
             items.push(self.delete_claim(claim, user.id)?);
         }
-        match self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-        {
+        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
             Ok(_) => Ok(()),
             Err(err) if failed_at(&cancellation_reasons(&err), 0) => Err(StoreError::Missing),
             Err(err) => Err(classify(err)),
         }
     }
 
-    /// Replaces a user's password hash (used to upgrade hashes made with older parameters).
-    pub async fn set_password_hash(
+    /// A uniqueness claim, whatever it points at (device claims carry their expiry).
+    pub async fn get_claim(&self, claim_pk: String) -> Result<Option<ClaimRecord>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(claim_pk, CLAIM_SK)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        out.item.map(from_item).transpose()
+    }
+
+    /// Creates a guest, its device claim and its first session in one transaction. An expired
+    /// guest's claim may be taken over: its device gets a new guest.
+    pub async fn create_guest(
         &self,
-        user_id: Uuid,
-        hash: &str,
+        user: &UserRecord,
+        claim: &ClaimRecord,
+        session: &SessionRecord,
         now_ms: i64,
     ) -> Result<(), StoreError> {
+        let claim_put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(to_item(claim)?))
+            .condition_expression("attribute_not_exists(pk) OR expires_at < :now")
+            .expression_attribute_values(":now", n(now_ms))
+            .build()
+            .map_err(|e| StoreError::Internal(Box::new(e)))?;
+        let items = vec![
+            self.put(to_item(user)?, true)?,
+            TransactWriteItem::builder().put(claim_put).build(),
+            self.put(to_item(session)?, true)?,
+        ];
+        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+            Ok(_) => Ok(()),
+            Err(err) if failed_at(&cancellation_reasons(&err), 1) => Err(StoreError::Conflict(Claim::Device)),
+            Err(err) => Err(classify(err)),
+        }
+    }
+
+    /// Pushes an idle guest's expiry (user and device claim) forward, if it is still live.
+    /// Returns `false` when the guest has already expired or is a guest no more.
+    /// With `session`, that session is created in the same transaction (a returning device).
+    pub async fn touch_guest(
+        &self,
+        user_id: Uuid,
+        device_key: &str,
+        expires_at: i64,
+        now_ms: i64,
+        session: Option<&SessionRecord>,
+    ) -> Result<bool, StoreError> {
+        let push = |item_key, condition: &str, name: &str, value: AttributeValue| {
+            aws_sdk_dynamodb::types::Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(item_key))
+                .update_expression("SET expires_at = :expires, #ttl = :ttl")
+                .condition_expression(condition)
+                .expression_attribute_names("#ttl", "ttl")
+                .expression_attribute_values(":expires", n(expires_at))
+                .expression_attribute_values(":ttl", n(expires_at.div_euclid(1000)))
+                .expression_attribute_values(":now", n(now_ms))
+                .expression_attribute_values(name, value)
+                .build()
+                .map(|update| TransactWriteItem::builder().update(update).build())
+                .map_err(|e| StoreError::Internal(Box::new(e)))
+        };
+        let mut items = vec![
+            push(
+                key(user_pk(user_id), PROFILE_SK),
+                "is_guest = :guest AND expires_at > :now",
+                ":guest",
+                AttributeValue::Bool(true),
+            )?,
+            push(
+                key(device_key.to_owned(), CLAIM_SK),
+                "user_id = :owner AND expires_at > :now",
+                ":owner",
+                s(user_id.to_string()),
+            )?,
+        ];
+        if let Some(session) = session {
+            items.push(self.put(to_item(session)?, true)?);
+        }
+        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+            Ok(_) => Ok(true),
+            Err(err) => {
+                let reasons = cancellation_reasons(&err);
+                if failed_at(&reasons, 0) || failed_at(&reasons, 1) {
+                    Ok(false)
+                } else {
+                    Err(classify(err))
+                }
+            }
+        }
+    }
+
+    /// Turns a guest into a full account in one transaction: the new claims are taken (or
+    /// nothing happens), the device claim is released, the credentials version moves on and
+    /// the caller's new session is created. Guarded by `is_guest` and the version read.
+    pub async fn upgrade_guest(
+        &self,
+        guest: &UserRecord,
+        upgrade: &Upgrade,
+        session: &SessionRecord,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let mut expression = "SET is_guest = :no, email = :email, email_key = :email_key, email_verified = :no, \
+             display_name = :display_name, password_hash = :hash, credentials_version = :credentials, \
+             updated_at = :now, #version = #version + :one"
+            .to_owned();
+        let mut values = HashMap::from([
+            (":no".to_owned(), AttributeValue::Bool(false)),
+            (":yes".to_owned(), AttributeValue::Bool(true)),
+            (":email".to_owned(), s(&upgrade.email.0)),
+            (":email_key".to_owned(), s(&upgrade.email.1)),
+            (":display_name".to_owned(), s(&upgrade.display_name)),
+            (":hash".to_owned(), s(&upgrade.password_hash)),
+            (":credentials".to_owned(), n(session.credentials_version as i64)),
+            (":now".to_owned(), n(now_ms)),
+            (":one".to_owned(), n(1)),
+            (":expected".to_owned(), n(guest.version as i64)),
+        ]);
+        if let Some((name, name_key)) = &upgrade.username {
+            expression.push_str(", username = :username, username_key = :username_key");
+            values.insert(":username".to_owned(), s(name));
+            values.insert(":username_key".to_owned(), s(name_key));
+        }
+        expression.push_str(" REMOVE expires_at, #ttl, device_key");
+        let update = aws_sdk_dynamodb::types::Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(guest.id), PROFILE_SK)))
+            .update_expression(expression)
+            .condition_expression("is_guest = :yes AND #version = :expected")
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_names("#ttl", "ttl")
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map_err(|e| StoreError::Internal(Box::new(e)))?;
+        let mut items = vec![TransactWriteItem::builder().update(update).build()];
+        let mut claims = vec![(Claim::Email, email_claim(&upgrade.email.1))];
+        if let Some((_, name_key)) = &upgrade.username {
+            claims.push((Claim::Username, username_claim(name_key)));
+        }
+        for (_, pk) in &claims {
+            items.push(self.put(to_item(&claim_record(pk.clone(), guest.id))?, true)?);
+        }
+        if let Some(device) = &guest.device_key {
+            items.push(self.delete_claim(device.clone(), guest.id)?);
+        }
+        items.push(self.put(to_item(session)?, true)?);
+        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+            Ok(_) => Ok(()),
+            Err(err) => {
+                let reasons = cancellation_reasons(&err);
+                if failed_at(&reasons, 0) {
+                    return Err(StoreError::Stale);
+                }
+                for (index, (claim, _)) in claims.iter().enumerate() {
+                    if failed_at(&reasons, index + 1) {
+                        return Err(StoreError::Conflict(*claim));
+                    }
+                }
+                Err(classify(err))
+            }
+        }
+    }
+
+    /// Replaces a user's password hash (used to upgrade hashes made with older parameters).
+    pub async fn set_password_hash(&self, user_id: Uuid, hash: &str, now_ms: i64) -> Result<(), StoreError> {
         self.client
             .update_item()
             .table_name(&self.table)
@@ -941,18 +1028,8 @@ impl ProfileChanges {
     }
 
     /// The `SET`/`REMOVE` update expression of these changes with its names and values.
-    fn expression(
-        &self,
-        now_ms: i64,
-    ) -> (
-        String,
-        HashMap<String, String>,
-        HashMap<String, AttributeValue>,
-    ) {
-        let mut sets = vec![
-            "updated_at = :now".to_owned(),
-            "#version = #version + :one".to_owned(),
-        ];
+    fn expression(&self, now_ms: i64) -> (String, HashMap<String, String>, HashMap<String, AttributeValue>) {
+        let mut sets = vec!["updated_at = :now".to_owned(), "#version = #version + :one".to_owned()];
         let mut removes = Vec::new();
         let mut names = HashMap::from([("#version".to_owned(), "version".to_owned())]);
         let mut values = HashMap::from([(":now".to_owned(), n(now_ms)), (":one".to_owned(), n(1))]);
@@ -979,10 +1056,7 @@ impl ProfileChanges {
             set("preferences", s(preferences));
         }
         let mut cleared = Vec::new();
-        for (field, value) in [
-            ("first_name", &self.first_name),
-            ("last_name", &self.last_name),
-        ] {
+        for (field, value) in [("first_name", &self.first_name), ("last_name", &self.last_name)] {
             match value {
                 Some(Some(v)) => set(field, s(v)),
                 Some(None) => cleared.push(field),
@@ -1002,9 +1076,36 @@ impl ProfileChanges {
 }
 
 fn claim_record(pk: String, user_id: Uuid) -> ClaimRecord {
-    ClaimRecord {
-        pk,
-        sk: CLAIM_SK.to_owned(),
-        user_id,
+    ClaimRecord { pk, sk: CLAIM_SK.to_owned(), user_id, expires_at: None, ttl: None }
+}
+
+/// What upgrading a guest sets on it.
+#[derive(Debug, Clone)]
+pub struct Upgrade {
+    pub email: (String, String),
+    pub username: Option<(String, String)>,
+    pub display_name: String,
+    pub password_hash: String,
+}
+
+impl Upgrade {
+    /// `guest` as a full account after this upgrade.
+    pub fn apply(&self, guest: &UserRecord, now_ms: i64) -> UserRecord {
+        let mut user = guest.clone();
+        (user.email, user.email_key) = (Some(self.email.0.clone()), Some(self.email.1.clone()));
+        if let Some((name, key)) = &self.username {
+            (user.username, user.username_key) = (Some(name.clone()), Some(key.clone()));
+        }
+        user.display_name = Some(self.display_name.clone());
+        user.password_hash = Some(self.password_hash.clone());
+        user.email_verified = false;
+        user.is_guest = false;
+        user.device_key = None;
+        user.expires_at = None;
+        user.ttl = None;
+        user.credentials_version += 1;
+        user.version += 1;
+        user.updated_at = now_ms;
+        user
     }
 }

@@ -77,27 +77,15 @@ pub struct TokenService {
 impl TokenService {
     pub fn new(config: &Config, keys: &KeySet) -> Self {
         let (algorithm, signing_kid, encoding_key) = match &keys.keys[0] {
-            SigningKey::Es256 { kid, pkcs8, .. } => (
-                Algorithm::ES256,
-                kid.clone(),
-                EncodingKey::from_ec_der(pkcs8),
-            ),
-            SigningKey::Hs256 { kid, secret } => (
-                Algorithm::HS256,
-                kid.clone(),
-                EncodingKey::from_secret(secret),
-            ),
+            SigningKey::Es256 { kid, pkcs8, .. } => (Algorithm::ES256, kid.clone(), EncodingKey::from_ec_der(pkcs8)),
+            SigningKey::Hs256 { kid, secret } => (Algorithm::HS256, kid.clone(), EncodingKey::from_secret(secret)),
         };
         let decoding_keys = keys
             .keys
             .iter()
             .map(|key| match key {
-                SigningKey::Es256 {
-                    kid, public_point, ..
-                } => (kid.clone(), DecodingKey::from_ec_der(public_point)),
-                SigningKey::Hs256 { kid, secret } => {
-                    (kid.clone(), DecodingKey::from_secret(secret))
-                }
+                SigningKey::Es256 { kid, public_point, .. } => (kid.clone(), DecodingKey::from_ec_der(public_point)),
+                SigningKey::Hs256 { kid, secret } => (kid.clone(), DecodingKey::from_secret(secret)),
             })
             .collect();
         let mut validation = Validation::new(algorithm);
@@ -127,11 +115,7 @@ impl TokenService {
     }
 
     /// Mints an access token valid from `now` (unix seconds) for `access_ttl`.
-    pub fn issue_access(
-        &self,
-        subject: &Subject<'_>,
-        now: i64,
-    ) -> Result<(String, AccessClaims), TokenError> {
+    pub fn issue_access(&self, subject: &Subject<'_>, now: i64) -> Result<(String, AccessClaims), TokenError> {
         let claims = AccessClaims {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
@@ -148,8 +132,7 @@ impl TokenService {
         let mut header = Header::new(self.algorithm);
         header.typ = Some(ACCESS_TOKEN_TYPE.to_owned());
         header.kid = Some(self.signing_kid.clone());
-        let token = jsonwebtoken::encode(&header, &claims, &self.encoding_key)
-            .map_err(|_| TokenError::Invalid)?;
+        let token = jsonwebtoken::encode(&header, &claims, &self.encoding_key).map_err(|_| TokenError::Invalid)?;
         Ok((token, claims))
     }
 
@@ -165,24 +148,13 @@ impl TokenService {
             || header.x5u.is_some()
             || header.x5c.is_some()
             || header.crit.is_some();
-        if header.alg != self.algorithm
-            || header.typ.as_deref() != Some(ACCESS_TOKEN_TYPE)
-            || carries_key_material
-        {
+        if header.alg != self.algorithm || header.typ.as_deref() != Some(ACCESS_TOKEN_TYPE) || carries_key_material {
             return Err(TokenError::Invalid);
         }
-        let key = header
-            .kid
-            .as_deref()
-            .and_then(|kid| self.decoding_keys.get(kid))
-            .ok_or(TokenError::Invalid)?;
-        let claims = jsonwebtoken::decode::<AccessClaims>(token, key, &self.validation)
-            .map_err(|_| TokenError::Invalid)?
-            .claims;
-        if claims.user_id().is_none()
-            || claims.session_id().is_none()
-            || claims.nbf > now + LEEWAY_SECONDS
-        {
+        let key = header.kid.as_deref().and_then(|kid| self.decoding_keys.get(kid)).ok_or(TokenError::Invalid)?;
+        let claims =
+            jsonwebtoken::decode::<AccessClaims>(token, key, &self.validation).map_err(|_| TokenError::Invalid)?.claims;
+        if claims.user_id().is_none() || claims.session_id().is_none() || claims.nbf > now + LEEWAY_SECONDS {
             return Err(TokenError::Invalid);
         }
         if claims.exp + LEEWAY_SECONDS < now {
@@ -226,12 +198,7 @@ impl RefreshToken {
     pub fn generate(user_id: Uuid, session_id: Uuid) -> Result<Self, TokenError> {
         let mut secret = [0u8; 32];
         aws_lc_rs::rand::fill(&mut secret).map_err(|_| TokenError::Invalid)?;
-        Ok(RefreshToken {
-            user_id,
-            session_id,
-            generation: 0,
-            secret,
-        })
+        Ok(RefreshToken { user_id, session_id, generation: 0, secret })
     }
 
     pub fn encode(&self) -> String {
@@ -256,12 +223,7 @@ impl RefreshToken {
         let session_id = Uuid::from_slice(&bytes[17..33]).ok()?;
         let generation = u32::from_be_bytes(bytes[33..37].try_into().ok()?);
         let secret: [u8; 32] = bytes[37..].try_into().ok()?;
-        Some(RefreshToken {
-            user_id,
-            session_id,
-            generation,
-            secret,
-        })
+        Some(RefreshToken { user_id, session_id, generation, secret })
     }
 
     /// The form stored at rest.
@@ -303,13 +265,7 @@ mod tests {
     }
 
     fn subject() -> Subject<'static> {
-        Subject {
-            user_id: Uuid::now_v7(),
-            session_id: Uuid::new_v4(),
-            role: "reader",
-            tier: "free",
-            guest: false,
-        }
+        Subject { user_id: Uuid::now_v7(), session_id: Uuid::new_v4(), role: "reader", tier: "free", guest: false }
     }
 
     fn now() -> i64 {
@@ -329,28 +285,15 @@ mod tests {
     #[test]
     fn tokens_past_exp_and_leeway_are_expired() {
         let tokens = service("ES256");
-        let (token, _) = tokens
-            .issue_access(&subject(), now() - 900 - 6)
-            .expect("issue");
-        assert_eq!(
-            tokens.verify_access(&token, now()),
-            Err(TokenError::Expired)
-        );
+        let (token, _) = tokens.issue_access(&subject(), now() - 900 - 6).expect("issue");
+        assert_eq!(tokens.verify_access(&token, now()), Err(TokenError::Expired));
     }
 
     #[test]
     fn tokens_of_another_key_or_algorithm_are_invalid() {
-        let (token, _) = service("ES256")
-            .issue_access(&subject(), now())
-            .expect("issue");
-        assert_eq!(
-            service("ES256").verify_access(&token, now()),
-            Err(TokenError::Invalid)
-        );
-        assert_eq!(
-            service("HS256").verify_access(&token, now()),
-            Err(TokenError::Invalid)
-        );
+        let (token, _) = service("ES256").issue_access(&subject(), now()).expect("issue");
+        assert_eq!(service("ES256").verify_access(&token, now()), Err(TokenError::Invalid));
+        assert_eq!(service("HS256").verify_access(&token, now()), Err(TokenError::Invalid));
     }
 
     #[test]
@@ -359,17 +302,8 @@ mod tests {
         let (token, _) = tokens.issue_access(&subject(), now()).expect("issue");
         let payload = token.split('.').nth(1).expect("payload");
         let none_header = B64.encode(br#"{"alg":"none","typ":"at+jwt"}"#);
-        for forged in [
-            format!("{none_header}.{payload}."),
-            "garbage".into(),
-            "a.b.c".into(),
-            String::new(),
-        ] {
-            assert_eq!(
-                tokens.verify_access(&forged, now()),
-                Err(TokenError::Invalid),
-                "{forged}"
-            );
+        for forged in [format!("{none_header}.{payload}."), "garbage".into(), "a.b.c".into(), String::new()] {
+            assert_eq!(tokens.verify_access(&forged, now()), Err(TokenError::Invalid), "{forged}");
         }
     }
 
@@ -379,14 +313,8 @@ mod tests {
         let text = token.encode();
         assert!(text.len() >= 43);
         assert_eq!(RefreshToken::decode(&text), Some(token.clone()));
-        assert_ne!(
-            RefreshToken::generate(token.user_id, token.session_id).expect("again"),
-            token
-        );
-        assert_eq!(
-            RefreshToken::decode("not-a-real-refresh-token-xxxxxxxx"),
-            None
-        );
+        assert_ne!(RefreshToken::generate(token.user_id, token.session_id).expect("again"), token);
+        assert_eq!(RefreshToken::decode("not-a-real-refresh-token-xxxxxxxx"), None);
     }
 
     #[test]

@@ -4,71 +4,100 @@
 use std::sync::Arc;
 
 use bookshelf::routes::{self, Route, ROUTES};
-use bookshelf_tests::{workspace_root, TestApp};
+use bookshelf_tests::{jwt_claims, workspace_root, Reply, TestApp};
 
+/// The fixture account's password (see events/register.json).
+const FIXTURE_PASSWORD: &str = "Tr0ub4dor&3-horse-battery";
+
+/// A fixture with its placeholders filled in: tokens, the fixture password, a session id.
 fn event(name: &str, access_token: &str, refresh_token: &str) -> lambda_http::Request {
-    let text =
-        std::fs::read_to_string(workspace_root().join("events").join(format!("{name}.json")))
-            .unwrap();
+    let text = std::fs::read_to_string(workspace_root().join("events").join(format!("{name}.json"))).unwrap();
+    let session_id = if access_token.is_empty() {
+        String::new()
+    } else {
+        jwt_claims(access_token)["sid"].as_str().unwrap().to_owned()
+    };
     let text = text
         .replace("REPLACE_WITH_ACCESS_TOKEN", access_token)
-        .replace("REPLACE_WITH_REFRESH_TOKEN", refresh_token);
+        .replace("REPLACE_WITH_REFRESH_TOKEN", refresh_token)
+        .replace("REPLACE_WITH_PASSWORD", FIXTURE_PASSWORD)
+        .replace("REPLACE_WITH_SESSION_ID", &session_id);
     lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("events/{name}.json: {e}"))
 }
 
 fn route_of(function: &str) -> Route {
-    ROUTES
-        .iter()
-        .find(|r| r.function == function)
-        .map(|r| r.route)
-        .unwrap_or(Route::Fallback)
+    ROUTES.iter().find(|r| r.function == function).map(|r| r.route).unwrap_or(Route::Fallback)
 }
 
-async fn replay(app: &TestApp, name: &str, access: &str, refresh: &str) -> bookshelf_tests::Reply {
+async fn replay(app: &TestApp, name: &str, access: &str, refresh: &str) -> Reply {
     let request = bookshelf::lambda::from_lambda(event(name, access, refresh));
     let response = routes::respond(Arc::clone(&app.state), route_of(name), request).await;
     // Through the Lambda response conversion too, as the runtime would send it.
     let lambda = bookshelf::lambda::into_lambda(response.clone());
     assert_eq!(lambda.status(), response.status);
-    bookshelf_tests::Reply::from(response)
+    Reply::from(response)
 }
 
 #[tokio::test]
-async fn every_fixture_replays_through_its_function() {
+async fn the_core_fixtures_replay_through_their_functions() {
     let app = TestApp::new().await;
     let registered = replay(&app, "register", "", "").await;
     assert_eq!(registered.status, 201, "{}", registered.body);
     let logged_in = replay(&app, "login", "", "").await;
     assert_eq!(logged_in.status, 200, "{}", logged_in.body);
     let access = logged_in.str("access_token");
-    let refresh = logged_in.str("refresh_token");
 
     assert_eq!(replay(&app, "get-me", &access, "").await.status, 200);
     assert_eq!(replay(&app, "verify", &access, "").await.status, 200);
     assert_eq!(replay(&app, "jwks", "", "").await.status, 200);
     assert_eq!(replay(&app, "fallback", "", "").await.status, 405);
-    let refreshed = replay(&app, "refresh", "", &refresh).await;
+    let refreshed = replay(&app, "refresh", "", &logged_in.str("refresh_token")).await;
     assert_eq!(refreshed.status, 200, "{}", refreshed.body);
-    assert_eq!(
-        replay(&app, "logout", &refreshed.str("access_token"), "")
-            .await
-            .status,
-        204
-    );
+    assert_eq!(replay(&app, "logout", &refreshed.str("access_token"), "").await.status, 204);
+}
+
+#[tokio::test]
+async fn the_account_fixtures_replay_through_their_functions() {
+    let app = TestApp::new().await;
+    assert_eq!(replay(&app, "register", "", "").await.status, 201);
+    let access = replay(&app, "login", "", "").await.str("access_token");
+    let updated = replay(&app, "update-me", &access, "").await;
+    assert_eq!(updated.status, 200, "{}", updated.body);
+    assert_eq!(updated.body["preferences"]["theme"], "dark");
+    let listed = replay(&app, "list-sessions", &access, "").await;
+    assert_eq!(listed.body["sessions"].as_array().unwrap().len(), 2, "register and login sessions");
+    let other = replay(&app, "login", "", "").await.str("access_token");
+    assert_eq!(replay(&app, "delete-session", &other, "").await.status, 204, "the path parameter reached the handler");
+    let changed = replay(&app, "change-password", &access, "").await;
+    assert_eq!(changed.status, 200, "{}", changed.body);
+}
+
+#[tokio::test]
+async fn the_delete_me_fixture_deletes_the_fixture_account() {
+    let app = TestApp::new().await;
+    assert_eq!(replay(&app, "register", "", "").await.status, 201);
+    let access = replay(&app, "login", "", "").await.str("access_token");
+    assert_eq!(replay(&app, "delete-me", &access, "").await.status, 204);
+    assert_eq!(replay(&app, "login", "", "").await.status, 401);
+}
+
+#[tokio::test]
+async fn the_guest_fixtures_create_and_upgrade_a_guest() {
+    let app = TestApp::new().await;
+    let created = replay(&app, "guest", "", "").await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let upgraded = replay(&app, "guest-upgrade", &created.str("access_token"), "").await;
+    assert_eq!(upgraded.status, 200, "{}", upgraded.body);
+    assert_eq!(upgraded.body["user"]["id"], created.body["user"]["id"]);
 }
 
 #[tokio::test]
 async fn the_client_ip_is_the_gateways_source_ip_not_x_forwarded_for() {
     let app = TestApp::new().await;
     let request = bookshelf::lambda::from_lambda(event("register", "", ""));
-    assert!(
-        request.headers.contains_key("x-forwarded-for"),
-        "the fixture carries a spoofable header"
-    );
+    assert!(request.headers.contains_key("x-forwarded-for"), "the fixture carries a spoofable header");
     assert_eq!(request.source_ip.as_deref(), Some("198.51.100.7"));
-    let reply = bookshelf_tests::Reply::from(
-        routes::respond(Arc::clone(&app.state), Route::Register, request).await,
-    );
+    let reply = Reply::from(routes::respond(Arc::clone(&app.state), Route::Register, request).await);
     let user_id = uuid::Uuid::parse_str(reply.body["user"]["id"].as_str().unwrap()).unwrap();
     let sessions = app.state.store.sessions_of(user_id).await.unwrap();
     assert_eq!(sessions[0].ip.as_deref(), Some("198.51.100.7"));
@@ -77,14 +106,7 @@ async fn the_client_ip_is_the_gateways_source_ip_not_x_forwarded_for() {
 #[test]
 fn every_function_has_a_fixture() {
     for spec in ROUTES {
-        assert!(
-            workspace_root()
-                .join("events")
-                .join(format!("{}.json", spec.function))
-                .is_file(),
-            "{}",
-            spec.function
-        );
+        assert!(workspace_root().join("events").join(format!("{}.json", spec.function)).is_file(), "{}", spec.function);
     }
     assert!(workspace_root().join("events/fallback.json").is_file());
 }

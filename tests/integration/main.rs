@@ -5,6 +5,7 @@
 mod account;
 mod errors;
 mod events;
+mod guest;
 mod login;
 mod races;
 mod refresh;

@@ -52,7 +52,5 @@ async fn twenty_concurrent_refreshes_of_one_token_give_one_successor_and_one_liv
     let decoded = bookshelf::tokens::RefreshToken::decode(&successor).unwrap();
     assert_eq!(sessions[0].current_hash, decoded.hash());
     assert_eq!(app.refresh(&successor).await.status, 200);
-    app.refresh(&account.refresh_token)
-        .await
-        .assert_problem(401, "refresh_token_reused");
+    app.refresh(&account.refresh_token).await.assert_problem(401, "refresh_token_reused");
 }

@@ -16,10 +16,7 @@ async fn register_returns_201_with_tokens_and_the_new_user() {
     assert_eq!(reply.body["token_type"], "Bearer");
     assert_eq!(reply.body["expires_in"], 900);
     assert_eq!(reply.body["refresh_expires_in"], 604_800);
-    assert!(!reply
-        .body
-        .to_string()
-        .contains(identity["password"].as_str().unwrap()));
+    assert!(!reply.body.to_string().contains(identity["password"].as_str().unwrap()));
     assert!(!reply.body.to_string().contains("argon2"));
     let claims = jwt_claims(&reply.str("access_token"));
     assert_eq!(claims["sub"], user["id"]);
@@ -34,25 +31,10 @@ async fn register_with_a_taken_username_is_409_whatever_its_case_or_width() {
     let fullwidth: String = first
         .username
         .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                char::from_u32(c as u32 + 0xFEE0).unwrap()
-            } else {
-                c
-            }
-        })
+        .map(|c| if c.is_ascii_alphanumeric() { char::from_u32(c as u32 + 0xFEE0).unwrap() } else { c })
         .collect();
-    for name in [
-        first.username.clone(),
-        first.username.to_uppercase(),
-        fullwidth,
-    ] {
-        let reply = app
-            .post(
-                "/api/v1/auth/register",
-                json!({"username": name, "password": strong_password()}),
-            )
-            .await;
+    for name in [first.username.clone(), first.username.to_uppercase(), fullwidth] {
+        let reply = app.post("/api/v1/auth/register", json!({"username": name, "password": strong_password()})).await;
         let body = reply.assert_problem(409, "username_taken");
         assert_eq!(body["detail"], "Username already exists.");
     }
@@ -63,10 +45,7 @@ async fn register_with_a_taken_email_is_409_ignoring_case() {
     let app = TestApp::new().await;
     let first = app.register().await;
     let reply = app
-        .post(
-            "/api/v1/auth/register",
-            json!({"email": first.email.to_uppercase(), "password": strong_password()}),
-        )
+        .post("/api/v1/auth/register", json!({"email": first.email.to_uppercase(), "password": strong_password()}))
         .await;
     reply.assert_problem(409, "email_taken");
 }
@@ -78,18 +57,10 @@ async fn a_failed_registration_leaves_no_claim_behind() {
     // Fresh username, taken email: the transaction fails whole, so the username stays free.
     let name = unique("fresh_");
     let reply = app
-        .post(
-            "/api/v1/auth/register",
-            json!({"username": name, "email": first.email, "password": strong_password()}),
-        )
+        .post("/api/v1/auth/register", json!({"username": name, "email": first.email, "password": strong_password()}))
         .await;
     reply.assert_problem(409, "email_taken");
-    let again = app
-        .post(
-            "/api/v1/auth/register",
-            json!({"username": name, "password": strong_password()}),
-        )
-        .await;
+    let again = app.post("/api/v1/auth/register", json!({"username": name, "password": strong_password()})).await;
     assert_eq!(again.status, 201, "{}", again.body);
 }
 
@@ -107,10 +78,7 @@ async fn register_validation_names_every_failing_field() {
         assert!(body["errors"][field].is_array(), "{field}: {body}");
     }
     assert_eq!(body["errors"]["email"][0], "Provide a valid email address.");
-    assert_eq!(
-        body["errors"]["password"][0],
-        "This password is too common."
-    );
+    assert_eq!(body["errors"]["password"][0], "This password is too common.");
 }
 
 #[tokio::test]
@@ -121,10 +89,7 @@ async fn register_rejects_passwords_like_the_username_without_echoing_them() {
     identity["password"] = json!(password);
     let reply = app.post("/api/v1/auth/register", identity).await;
     let body = reply.assert_problem(400, "validation_error");
-    assert!(body["errors"]["password"][0]
-        .as_str()
-        .unwrap()
-        .contains("username"));
+    assert!(body["errors"]["password"][0].as_str().unwrap().contains("username"));
     assert!(!body.to_string().contains(&password));
 }
 
@@ -140,14 +105,8 @@ async fn register_ignores_server_owned_fields() {
     let reply = app.post("/api/v1/auth/register", body).await;
     assert_eq!(reply.status, 201);
     let user = &reply.body["user"];
-    assert_eq!(
-        (user["role"].as_str(), user["tier"].as_str()),
-        (Some("reader"), Some("free"))
-    );
-    assert_eq!(
-        (user["is_guest"].as_bool(), user["email_verified"].as_bool()),
-        (Some(false), Some(false))
-    );
+    assert_eq!((user["role"].as_str(), user["tier"].as_str()), (Some("reader"), Some("free")));
+    assert_eq!((user["is_guest"].as_bool(), user["email_verified"].as_bool()), (Some(false), Some(false)));
     assert_ne!(user["id"], "00000000-0000-0000-0000-000000000001");
 }
 
@@ -155,18 +114,10 @@ async fn register_ignores_server_owned_fields() {
 async fn register_with_email_only_defaults_the_display_name_to_the_local_part() {
     let app = TestApp::new().await;
     let email = format!("{}@example.com", unique("solo_"));
-    let reply = app
-        .post(
-            "/api/v1/auth/register",
-            json!({"email": email, "password": strong_password()}),
-        )
-        .await;
+    let reply = app.post("/api/v1/auth/register", json!({"email": email, "password": strong_password()})).await;
     assert_eq!(reply.status, 201, "{}", reply.body);
     assert_eq!(reply.body["user"]["username"], serde_json::Value::Null);
-    assert_eq!(
-        reply.body["user"]["display_name"],
-        email.split('@').next().unwrap()
-    );
+    assert_eq!(reply.body["user"]["display_name"], email.split('@').next().unwrap());
 }
 
 #[tokio::test]
@@ -175,7 +126,5 @@ async fn register_password_confirmation_must_match() {
     let mut body = new_identity();
     body["password_confirmation"] = json!("something-else-entirely-42!");
     let reply = app.post("/api/v1/auth/register", body).await;
-    assert!(
-        reply.assert_problem(400, "validation_error")["errors"]["password_confirmation"].is_array()
-    );
+    assert!(reply.assert_problem(400, "validation_error")["errors"]["password_confirmation"].is_array());
 }

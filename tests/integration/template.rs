@@ -31,24 +31,12 @@ fn template_routes() -> BTreeSet<(String, String, String, bool)> {
         if resource["Type"] != "AWS::Serverless::Function" {
             continue;
         }
-        let binary = resource["Metadata"]["BuildProperties"]["Binary"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        for event in resource["Properties"]["Events"]
-            .as_object()
-            .into_iter()
-            .flat_map(|e| e.values())
-        {
+        let binary = resource["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap().to_owned();
+        for event in resource["Properties"]["Events"].as_object().into_iter().flat_map(|e| e.values()) {
             let props = &event["Properties"];
             let key = props["Auth"]["ApiKeyRequired"].as_bool().unwrap_or(true);
             let method = props["Method"].as_str().unwrap().to_uppercase();
-            routes.insert((
-                method,
-                props["Path"].as_str().unwrap().to_owned(),
-                binary.clone(),
-                key,
-            ));
+            routes.insert((method, props["Path"].as_str().unwrap().to_owned(), binary.clone(), key));
         }
     }
     routes
@@ -56,37 +44,18 @@ fn template_routes() -> BTreeSet<(String, String, String, bool)> {
 
 #[test]
 fn template_routes_match_the_route_table() {
-    let in_template: BTreeSet<_> = template_routes()
-        .into_iter()
-        .filter(|r| r.2 != "fallback")
-        .collect();
-    let in_table: BTreeSet<_> = ROUTES
-        .iter()
-        .map(|r| {
-            (
-                r.method.to_owned(),
-                r.path.to_owned(),
-                r.function.to_owned(),
-                r.api_key,
-            )
-        })
-        .collect();
+    let in_template: BTreeSet<_> = template_routes().into_iter().filter(|r| r.2 != "fallback").collect();
+    let in_table: BTreeSet<_> =
+        ROUTES.iter().map(|r| (r.method.to_owned(), r.path.to_owned(), r.function.to_owned(), r.api_key)).collect();
     assert_eq!(in_template, in_table);
 }
 
 #[test]
 fn the_fallback_function_takes_every_other_method_of_every_path() {
-    let fallback: BTreeSet<_> = template_routes()
-        .into_iter()
-        .filter(|r| r.2 == "fallback")
-        .map(|r| (r.0, r.1))
-        .collect();
+    let fallback: BTreeSet<_> =
+        template_routes().into_iter().filter(|r| r.2 == "fallback").map(|r| (r.0, r.1)).collect();
     for spec in ROUTES {
-        assert!(
-            fallback.contains(&("ANY".to_owned(), spec.path.to_owned())),
-            "{}",
-            spec.path
-        );
+        assert!(fallback.contains(&("ANY".to_owned(), spec.path.to_owned())), "{}", spec.path);
     }
     assert!(fallback.contains(&("ANY".to_owned(), "/{proxy+}".to_owned())));
 }

@@ -16,10 +16,7 @@ use http::{header, HeaderValue, Method};
 use serde_json::{json, Value};
 
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
 /// The DynamoDB endpoint every test of this process shares.
@@ -49,8 +46,7 @@ pub fn dynamodb_endpoint() -> String {
 
 fn key_document() -> String {
     static DOC: OnceLock<String> = OnceLock::new();
-    DOC.get_or_init(|| bookshelf::keys::generate_document().unwrap())
-        .clone()
+    DOC.get_or_init(|| bookshelf::keys::generate_document().unwrap()).clone()
 }
 
 /// One test's service: its own table, its own clock, the shared database.
@@ -85,13 +81,9 @@ impl TestApp {
         let template = std::fs::read_to_string(workspace_root().join("template.yaml")).unwrap();
         let schema = bookshelf_local::tables::auth_table(&template).unwrap();
         if state.config.dynamodb_endpoint.as_deref() == Some(endpoint.as_str()) {
-            bookshelf_local::tables::create(state.store.client(), &table_name, &schema)
-                .await
-                .unwrap();
+            bookshelf_local::tables::create(state.store.client(), &table_name, &schema).await.unwrap();
         }
-        TestApp {
-            state: Arc::new(state),
-        }
+        TestApp { state: Arc::new(state) }
     }
 
     /// Sends a request through the route table and the handlers, as the local server does.
@@ -106,13 +98,7 @@ impl TestApp {
         Reply::from(routes::respond(Arc::clone(&self.state), route, req).await)
     }
 
-    pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> Reply {
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
         self.send(request(method, path, token, body)).await
     }
 
@@ -136,62 +122,38 @@ impl TestApp {
     }
 
     pub async fn login(&self, username: &str, password: &str) -> Reply {
-        self.post(
-            "/api/v1/auth/login",
-            json!({"username": username, "password": password}),
-        )
-        .await
+        self.post("/api/v1/auth/login", json!({"username": username, "password": password})).await
     }
 
     pub async fn refresh(&self, refresh_token: &str) -> Reply {
-        self.post(
-            "/api/v1/auth/refresh",
-            json!({"refresh_token": refresh_token}),
-        )
-        .await
+        self.post("/api/v1/auth/refresh", json!({"refresh_token": refresh_token})).await
     }
 
     pub async fn me(&self, access_token: &str) -> Reply {
-        self.call(Method::GET, "/api/v1/auth/me", Some(access_token), None)
-            .await
+        self.call(Method::GET, "/api/v1/auth/me", Some(access_token), None).await
     }
 }
 
 pub fn request(method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> ApiRequest {
     let mut req = ApiRequest::new(method, path);
     req.source_ip = Some("127.0.0.1".into());
-    req.headers.insert(
-        header::USER_AGENT,
-        HeaderValue::from_static("bookshelf-integration-tests"),
-    );
+    req.headers.insert(header::USER_AGENT, HeaderValue::from_static("bookshelf-integration-tests"));
     if let Some(token) = token {
-        req.headers.insert(
-            header::AUTHORIZATION,
-            HeaderValue::from_str(&format!("Bearer {token}")).unwrap(),
-        );
+        req.headers.insert(header::AUTHORIZATION, HeaderValue::from_str(&format!("Bearer {token}")).unwrap());
     }
     if let Some(body) = body {
-        req.headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
+        req.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         req.body = serde_json::to_vec(&body).unwrap();
     }
     req
 }
 
 pub fn unique(prefix: &str) -> String {
-    format!(
-        "{prefix}{}",
-        &uuid::Uuid::new_v4().simple().to_string()[..16]
-    )
+    format!("{prefix}{}", &uuid::Uuid::new_v4().simple().to_string()[..16])
 }
 
 pub fn strong_password() -> String {
-    format!(
-        "Vx9#{}!Qm",
-        &uuid::Uuid::new_v4().simple().to_string()[..14]
-    )
+    format!("Vx9#{}!Qm", &uuid::Uuid::new_v4().simple().to_string()[..14])
 }
 
 pub fn new_identity() -> Value {
@@ -208,16 +170,8 @@ pub struct Reply {
 
 impl From<bookshelf::http::ApiResponse> for Reply {
     fn from(r: bookshelf::http::ApiResponse) -> Self {
-        let body = if r.body.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&r.body).unwrap()
-        };
-        Reply {
-            status: r.status.as_u16(),
-            headers: r.headers,
-            body,
-        }
+        let body = if r.body.is_empty() { Value::Null } else { serde_json::from_slice(&r.body).unwrap() };
+        Reply { status: r.status.as_u16(), headers: r.headers, body }
     }
 }
 
@@ -230,21 +184,13 @@ impl Reply {
     pub fn assert_problem(&self, status: u16, code: &str) -> &Value {
         assert_eq!(self.status, status, "{}", self.body);
         assert_eq!(self.code(), code, "{}", self.body);
-        assert_eq!(
-            self.headers[header::CONTENT_TYPE],
-            "application/problem+json"
-        );
-        assert!(self.body["request_id"]
-            .as_str()
-            .is_some_and(|r| !r.is_empty()));
+        assert_eq!(self.headers[header::CONTENT_TYPE], "application/problem+json");
+        assert!(self.body["request_id"].as_str().is_some_and(|r| !r.is_empty()));
         &self.body
     }
 
     pub fn str(&self, field: &str) -> String {
-        self.body[field]
-            .as_str()
-            .unwrap_or_else(|| panic!("{field} missing in {}", self.body))
-            .to_owned()
+        self.body[field].as_str().unwrap_or_else(|| panic!("{field} missing in {}", self.body)).to_owned()
     }
 }
 
@@ -275,24 +221,14 @@ impl Account {
 pub fn jwt_claims(token: &str) -> Value {
     use base64::Engine;
     let payload = token.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap()
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
 }
 
 /// Serves `app` on a free loopback port through the real local server, API key `test-key`.
 pub async fn serve_http(app: &TestApp) -> std::net::SocketAddr {
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
-        .await
-        .unwrap();
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let api = Arc::new(bookshelf_local::server::LocalApi {
-        state: Arc::clone(&app.state),
-        api_key: "test-key".into(),
-    });
+    let api = Arc::new(bookshelf_local::server::LocalApi { state: Arc::clone(&app.state), api_key: "test-key".into() });
     tokio::spawn(api.serve(listener, std::future::pending()));
     addr
 }
@@ -308,27 +244,14 @@ pub async fn http(
     use http_body_util::BodyExt;
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
         .build_http::<http_body_util::Full<hyper::body::Bytes>>();
-    let mut builder = hyper::Request::builder()
-        .method(method)
-        .uri(format!("http://{addr}{path}"));
+    let mut builder = hyper::Request::builder().method(method).uri(format!("http://{addr}{path}"));
     for (name, value) in headers {
         builder = builder.header(*name, *value);
     }
-    let response = client
-        .request(builder.body(http_body_util::Full::from(body)).unwrap())
-        .await
-        .unwrap();
+    let response = client.request(builder.body(http_body_util::Full::from(body)).unwrap()).await.unwrap();
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    let body = if bytes.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&bytes).unwrap()
-    };
-    Reply {
-        status,
-        headers,
-        body,
-    }
+    let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap() };
+    Reply { status, headers, body }
 }

@@ -8,9 +8,6 @@ use crate::state::AppState;
 pub fn handle(state: &AppState) -> ApiResponse {
     let mut response = ApiResponse::json(StatusCode::OK, state.tokens.jwks());
     // Verifiers may cache the keys briefly; a rotation publishes the new key before using it.
-    response.headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=300"),
-    );
+    response.headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
     response
 }

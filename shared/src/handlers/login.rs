@@ -21,15 +21,12 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
         body.error("email", "Provide a username or an email address.");
     }
     body.finish()?;
-    let password =
-        password.ok_or_else(|| ApiError::field("password", "This field is required."))?;
+    let password = password.ok_or_else(|| ApiError::field("password", "This field is required."))?;
 
     // Identifiers that could never have been registered are looked up as nobody, which also
     // keeps oversized strings out of database keys.
     let claim = match (&username, &email) {
-        (Some(u), _) if (1..=150).contains(&u.chars().count()) => {
-            Some(username_claim(&username_key(u)))
-        }
+        (Some(u), _) if (1..=150).contains(&u.chars().count()) => Some(username_claim(&username_key(u))),
         (None, Some(e)) if (1..=254).contains(&e.len()) => Some(email_claim(&email_key(e))),
         _ => None,
     };
@@ -42,11 +39,7 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
     let now = state.clock.now_ms();
     let user = user.filter(|u| owner.is_some() && u.is_live(now) && !u.is_guest);
 
-    let verdict = password::verify(
-        &password,
-        user.as_ref().and_then(|u| u.password_hash.as_deref()),
-    )
-    .await?;
+    let verdict = password::verify(&password, user.as_ref().and_then(|u| u.password_hash.as_deref())).await?;
     let user = match user {
         Some(user) if verdict.matches => user,
         _ => {

@@ -30,14 +30,9 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
             .ok_or_else(|| ApiError::field("refresh_token", "This is not a refresh token."))?;
         if target.user_id != auth.user.id {
             audit(req, "logout", "forbidden", Some(user_id));
-            return Err(ApiError::Forbidden(
-                "This refresh token belongs to another account.",
-            ));
+            return Err(ApiError::Forbidden("This refresh token belongs to another account."));
         }
-        state
-            .store
-            .delete_session(user_id, target.session_id)
-            .await?;
+        state.store.delete_session(user_id, target.session_id).await?;
         audit(req, "logout", "success", Some(user_id));
     } else {
         // Deleting one's own session is idempotent, so a signed token is enough here.

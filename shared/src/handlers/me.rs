@@ -19,10 +19,7 @@ const UPDATE_ATTEMPTS: usize = 3;
 
 pub async fn get(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, ApiError> {
     let auth = authenticate(state, req).await?;
-    Ok(ApiResponse::json(
-        StatusCode::OK,
-        &UserView::from(&auth.user),
-    ))
+    Ok(ApiResponse::json(StatusCode::OK, &UserView::from(&auth.user)))
 }
 
 /// A validated PATCH body, independent of the user it is applied to.
@@ -38,9 +35,7 @@ struct ProfileInput {
 impl ProfileInput {
     fn read(body: &mut JsonObject) -> Self {
         let username = match body.patch_str("username") {
-            Patch::Value(raw) => Username::parse(&raw)
-                .map_err(|m| body.error("username", m))
-                .ok(),
+            Patch::Value(raw) => Username::parse(&raw).map_err(|m| body.error("username", m)).ok(),
             Patch::Null => {
                 body.error("username", "A username cannot be removed.");
                 None
@@ -56,50 +51,29 @@ impl ProfileInput {
             Patch::Absent => None,
         };
         let display_name = match body.patch_str("display_name") {
-            Patch::Value(v) => check_display_name(&v)
-                .map_err(|m| body.error("display_name", m))
-                .ok()
-                .map(|()| v),
+            Patch::Value(v) => check_display_name(&v).map_err(|m| body.error("display_name", m)).ok().map(|()| v),
             Patch::Null => {
-                body.error(
-                    "display_name",
-                    "Display name must be 1 to 100 characters long.",
-                );
+                body.error("display_name", "Display name must be 1 to 100 characters long.");
                 None
             }
             Patch::Absent => None,
         };
         let mut real_name = |field: &str| match body.patch_str(field) {
-            Patch::Value(v) => check_real_name(&v)
-                .map_err(|m| body.error(field, m))
-                .ok()
-                .map(|()| Some(v)),
+            Patch::Value(v) => check_real_name(&v).map_err(|m| body.error(field, m)).ok().map(|()| Some(v)),
             Patch::Null => Some(None),
             Patch::Absent => None,
         };
         let first_name = real_name("first_name");
         let last_name = real_name("last_name");
-        let preferences = body
-            .opt_object("preferences")
-            .and_then(|map: Map<String, Value>| {
-                let text = Value::Object(map).to_string();
-                if text.len() > MAX_PREFERENCES_BYTES {
-                    body.error(
-                        "preferences",
-                        "Preferences must be a JSON object of at most 4 KiB.",
-                    );
-                    return None;
-                }
-                Some(text)
-            });
-        ProfileInput {
-            username,
-            email,
-            display_name,
-            first_name,
-            last_name,
-            preferences,
-        }
+        let preferences = body.opt_object("preferences").and_then(|map: Map<String, Value>| {
+            let text = Value::Object(map).to_string();
+            if text.len() > MAX_PREFERENCES_BYTES {
+                body.error("preferences", "Preferences must be a JSON object of at most 4 KiB.");
+                return None;
+            }
+            Some(text)
+        });
+        ProfileInput { username, email, display_name, first_name, last_name, preferences }
     }
 
     /// The changes this input makes to `user`: unchanged names are left alone, and a new
@@ -140,26 +114,15 @@ pub async fn update(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
     let changes_credentials = first.username.is_some() || first.email.is_some();
     if changes_credentials {
         if auth.user.is_guest {
-            return Err(ApiError::Forbidden(
-                "Guests choose a username and email by upgrading their account.",
-            ));
+            return Err(ApiError::Forbidden("Guests choose a username and email by upgrading their account."));
         }
         if current_password.is_none() {
-            body.error(
-                "current_password",
-                "Your current password is required to change your username or email.",
-            );
+            body.error("current_password", "Your current password is required to change your username or email.");
         }
     }
     body.finish()?;
     if changes_credentials {
-        require_password(
-            &auth.user,
-            current_password.as_deref().unwrap_or_default(),
-            req,
-            "update_profile",
-        )
-        .await?;
+        require_password(&auth.user, current_password.as_deref().unwrap_or_default(), req, "update_profile").await?;
     }
 
     let mut user = auth.user;
@@ -173,11 +136,7 @@ pub async fn update(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
             }
             // Another request changed the account first: apply this one on top of it.
             Err(StoreError::Stale) if attempt < UPDATE_ATTEMPTS => {
-                user = state
-                    .store
-                    .get_user(user.id)
-                    .await?
-                    .ok_or(ApiError::InvalidToken)?;
+                user = state.store.get_user(user.id).await?.ok_or(ApiError::InvalidToken)?;
             }
             Err(e) => {
                 let error = ApiError::from(e);
@@ -198,13 +157,7 @@ pub async fn delete(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
     }
     body.finish()?;
     if !auth.user.is_guest {
-        require_password(
-            &auth.user,
-            password.as_deref().unwrap_or_default(),
-            req,
-            "delete_account",
-        )
-        .await?;
+        require_password(&auth.user, password.as_deref().unwrap_or_default(), req, "delete_account").await?;
     }
     let user_id = auth.user.id;
     // Sessions first: a failure after this leaves a user who can still log in and retry.
@@ -240,8 +193,5 @@ pub async fn require_password(
 
 /// Parses a session id path parameter; anything that is not one is simply not found.
 pub fn path_uuid(req: &ApiRequest, name: &str) -> Result<Uuid, ApiError> {
-    req.path_params
-        .get(name)
-        .and_then(|raw| Uuid::parse_str(raw).ok())
-        .ok_or(ApiError::NotFound)
+    req.path_params.get(name).and_then(|raw| Uuid::parse_str(raw).ok()).ok_or(ApiError::NotFound)
 }

@@ -1,6 +1,7 @@
 //! One module per endpoint, plus what several of them share: authentication of bearer
 //! requests, session creation and the response shapes of `api.md`.
 
+pub mod guest;
 pub mod jwks;
 pub mod login;
 pub mod logout;
@@ -120,9 +121,13 @@ pub fn new_session(
     now_ms: i64,
 ) -> Result<(SessionRecord, RefreshToken), ApiError> {
     let session_id = Uuid::new_v4();
-    let refresh = RefreshToken::generate(user.id, session_id)
-        .map_err(|_| ApiError::internal("random failed"))?;
-    let idle_expires_at = now_ms + state.config.refresh_idle.as_millis() as i64;
+    let refresh = RefreshToken::generate(user.id, session_id).map_err(|_| ApiError::internal("random failed"))?;
+    // A guest's session never outlives the guest's own idle expiry.
+    let idle = match user.is_guest {
+        true => state.config.refresh_idle.min(state.config.guest_idle),
+        false => state.config.refresh_idle,
+    };
+    let idle_expires_at = now_ms + idle.as_millis() as i64;
     let expires_at = now_ms + state.config.session_max.as_millis() as i64;
     let record = SessionRecord {
         pk: user_pk(user.id),
@@ -141,6 +146,7 @@ pub fn new_session(
         tier: user.tier.clone(),
         guest: user.is_guest,
         credentials_version: user.credentials_version,
+        device_key: user.device_key.clone(),
         user_agent: req.user_agent(),
         ip: req.source_ip.clone(),
         ttl: idle_expires_at.min(expires_at).div_euclid(1000),
@@ -165,17 +171,11 @@ pub async fn authenticate(state: &AppState, req: &ApiRequest) -> Result<Authenti
 }
 
 pub fn verified_claims(state: &AppState, token: &str) -> Result<AccessClaims, ApiError> {
-    state
-        .tokens
-        .verify_access(token, state.clock.now_secs())
-        .map_err(token_error)
+    state.tokens.verify_access(token, state.clock.now_secs()).map_err(token_error)
 }
 
 /// The session and user behind verified claims, if both are still live.
-pub async fn live_session(
-    state: &AppState,
-    claims: AccessClaims,
-) -> Result<Authenticated, ApiError> {
+pub async fn live_session(state: &AppState, claims: AccessClaims) -> Result<Authenticated, ApiError> {
     let (user_id, session_id) = match (claims.user_id(), claims.session_id()) {
         (Some(u), Some(s)) => (u, s),
         _ => return Err(ApiError::InvalidToken),
@@ -184,15 +184,9 @@ pub async fn live_session(
     let now = state.clock.now_ms();
     match (user, session) {
         (Some(user), Some(session))
-            if user.is_live(now)
-                && session.is_live(now)
-                && session.credentials_version == user.credentials_version =>
+            if user.is_live(now) && session.is_live(now) && session.credentials_version == user.credentials_version =>
         {
-            Ok(Authenticated {
-                claims,
-                user,
-                session,
-            })
+            Ok(Authenticated { claims, user, session })
         }
         _ => Err(ApiError::InvalidToken),
     }

@@ -15,9 +15,7 @@ use crate::store::{StoreError, UserRecord};
 pub async fn change(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, ApiError> {
     let auth = authenticate(state, req).await?;
     if auth.user.is_guest {
-        return Err(ApiError::Forbidden(
-            "Guest accounts have no password; upgrade the account first.",
-        ));
+        return Err(ApiError::Forbidden("Guest accounts have no password; upgrade the account first."));
     }
     let mut body = req.json_object(false)?;
     let current = body.req_str("current_password");
@@ -36,9 +34,7 @@ pub async fn change(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
     };
     body.finish()?;
     let (Some(current), Some(new)) = (current, new) else {
-        return Err(ApiError::Malformed(
-            "current_password and new_password are required.",
-        ));
+        return Err(ApiError::Malformed("current_password and new_password are required."));
     };
     require_password(&auth.user, &current, req, "change_password").await?;
 
@@ -50,11 +46,7 @@ pub async fn change(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
     user.version += 1;
     user.updated_at = now;
     let (session, refresh) = new_session(state, &user, req, now)?;
-    match state
-        .store
-        .change_password(&auth.user, &new_hash, &session, now)
-        .await
-    {
+    match state.store.change_password(&auth.user, &new_hash, &session, now).await {
         Ok(()) => {}
         // The password changed under us: the current password we checked is no longer it.
         Err(StoreError::Stale) => return Err(ApiError::InvalidCredentials),
@@ -62,11 +54,7 @@ pub async fn change(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
     }
     // The new credentials version already shuts every old session out of the bearer routes;
     // deleting them also kills their refresh tokens.
-    if let Err(e) = state
-        .store
-        .delete_sessions_except(user.id, session.session_id)
-        .await
-    {
+    if let Err(e) = state.store.delete_sessions_except(user.id, session.session_id).await {
         tracing::error!(request_id = %req.request_id, user_id = %user.id, error = %e, "old sessions not deleted");
     }
     audit(req, "change_password", "success", Some(user.id));

@@ -14,10 +14,7 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
     let mut body = req.json_object(false)?;
     let presented = body.req_str("refresh_token");
     body.finish()?;
-    let presented = presented
-        .as_deref()
-        .and_then(RefreshToken::decode)
-        .ok_or(ApiError::InvalidRefreshToken)?;
+    let presented = presented.as_deref().and_then(RefreshToken::decode).ok_or(ApiError::InvalidRefreshToken)?;
     let successor = state.tokens.successor(&presented);
     let now = state.clock.now_ms();
     let idle_expires_at = now + state.config.refresh_idle.as_millis() as i64;
@@ -37,6 +34,12 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
         .await?;
     match rotation {
         Rotation::Rotated(session) => {
+            if !keep_guest_alive(state, &session, now).await? {
+                // The guest expired (idle) before this refresh: it is never served again.
+                state.store.delete_session(session.user_id, session.session_id).await?;
+                audit(req, "refresh", "guest_expired", Some(session.user_id));
+                return Err(ApiError::InvalidRefreshToken);
+            }
             audit(req, "refresh", "success", Some(session.user_id));
             tokens_for(state, &session, &successor, None, StatusCode::OK, now)
         }
@@ -44,9 +47,19 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
             audit(req, "refresh", "invalid_refresh_token", None);
             Err(ApiError::InvalidRefreshToken)
         }
-        Rotation::Rejected(Some(session)) => {
-            judge_rejected(state, req, &session, &presented, &successor, now).await
+        Rotation::Rejected(Some(session)) => judge_rejected(state, req, &session, &presented, &successor, now).await,
+    }
+}
+
+/// Each refresh of a guest session pushes the guest's idle expiry forward (one more write,
+/// guests only); `false` when the guest has already expired.
+async fn keep_guest_alive(state: &AppState, session: &SessionRecord, now: i64) -> Result<bool, ApiError> {
+    match (&session.device_key, session.guest) {
+        (Some(device), true) => {
+            let expires_at = now + state.config.guest_idle.as_millis() as i64;
+            Ok(state.store.touch_guest(session.user_id, device, expires_at, now, None).await?)
         }
+        _ => Ok(true),
     }
 }
 
@@ -62,12 +75,7 @@ async fn judge_rejected(
     now: i64,
 ) -> Result<ApiResponse, ApiError> {
     if !session.is_live(now) {
-        audit(
-            req,
-            "refresh",
-            "invalid_refresh_token",
-            Some(session.user_id),
-        );
+        audit(req, "refresh", "invalid_refresh_token", Some(session.user_id));
         return Err(ApiError::InvalidRefreshToken);
     }
     let grace_ms = state.config.refresh_reuse_grace.as_millis() as i64;
@@ -79,29 +87,16 @@ async fn judge_rejected(
         return tokens_for(state, session, successor, None, StatusCode::OK, now);
     }
     if presented.generation < session.generation {
-        state
-            .store
-            .delete_session(session.user_id, session.session_id)
-            .await?;
+        state.store.delete_session(session.user_id, session.session_id).await?;
         tracing::warn!(
             request_id = %req.request_id,
             user_id = %session.user_id,
             session_id = %session.session_id,
             "refresh token reuse: session revoked"
         );
-        audit(
-            req,
-            "refresh",
-            "refresh_token_reused",
-            Some(session.user_id),
-        );
+        audit(req, "refresh", "refresh_token_reused", Some(session.user_id));
         return Err(ApiError::RefreshTokenReused);
     }
-    audit(
-        req,
-        "refresh",
-        "invalid_refresh_token",
-        Some(session.user_id),
-    );
+    audit(req, "refresh", "invalid_refresh_token", Some(session.user_id));
     Err(ApiError::InvalidRefreshToken)
 }

@@ -43,11 +43,7 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
         body.error("email", "Provide a username or an email address.");
     }
     for (name, value, check) in [
-        (
-            "display_name",
-            &display_name,
-            check_display_name as fn(&str) -> Result<(), &'static str>,
-        ),
+        ("display_name", &display_name, check_display_name as fn(&str) -> Result<(), &'static str>),
         ("first_name", &first_name, check_real_name),
         ("last_name", &last_name, check_real_name),
     ] {
@@ -67,14 +63,8 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
             if let Err(reason) = password::check_strength(&password, attributes) {
                 body.error("password", reason);
             }
-            if confirmation
-                .as_deref()
-                .is_some_and(|c| c != password.expose())
-            {
-                body.error(
-                    "password_confirmation",
-                    "The two password fields didn't match.",
-                );
+            if confirmation.as_deref().is_some_and(|c| c != password.expose()) {
+                body.error("password_confirmation", "The two password fields didn't match.");
             }
             Some(password)
         }
@@ -85,17 +75,13 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
         None => None,
     };
     body.finish()?;
-    let password =
-        password.ok_or_else(|| ApiError::field("password", "This field is required."))?;
+    let password = password.ok_or_else(|| ApiError::field("password", "This field is required."))?;
 
     let password_hash = password::hash(&password).await?;
     let now = state.clock.now_ms();
     let id = Uuid::now_v7();
     let display_name = display_name.or_else(|| {
-        let fallback = username
-            .as_ref()
-            .map(|u| u.as_str())
-            .or_else(|| email.as_ref().map(Email::local_part));
+        let fallback = username.as_ref().map(|u| u.as_str()).or_else(|| email.as_ref().map(Email::local_part));
         fallback.map(|name| name.chars().take(100).collect())
     });
     let user = UserRecord {
@@ -119,6 +105,7 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
         updated_at: now,
         version: 1,
         credentials_version: 0,
+        device_key: None,
         expires_at: None,
         ttl: None,
     };
@@ -129,12 +116,5 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
         return Err(error);
     }
     audit(req, "register", "success", Some(user.id));
-    tokens_for(
-        state,
-        &session,
-        &refresh,
-        Some(&user),
-        StatusCode::CREATED,
-        now,
-    )
+    tokens_for(state, &session, &refresh, Some(&user), StatusCode::CREATED, now)
 }

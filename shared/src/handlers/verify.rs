@@ -28,13 +28,7 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
     match outcome {
         Ok(auth) => {
             audit(req, "verify", "active", Some(auth.user.id));
-            Ok(ApiResponse::json(
-                StatusCode::OK,
-                &Verified {
-                    active: true,
-                    claims: &auth.claims,
-                },
-            ))
+            Ok(ApiResponse::json(StatusCode::OK, &Verified { active: true, claims: &auth.claims }))
         }
         Err(e) => {
             audit(req, "verify", e.code(), None);

@@ -1,0 +1,176 @@
+//! `POST /guest` and `POST /guest/upgrade`: device-bound guests that can become full accounts
+//! under the same user id.
+
+use http::StatusCode;
+use uuid::Uuid;
+
+use super::register::{DEFAULT_ROLE, DEFAULT_TIER};
+use super::{audit, authenticate, new_session, tokens_for};
+use crate::domain::{check_display_name, Email, Password, Username};
+use crate::error::ApiError;
+use crate::http::{ApiRequest, ApiResponse};
+use crate::password::{self, UserAttributes};
+use crate::state::AppState;
+use crate::store::{device_claim, user_pk, Claim, ClaimRecord, StoreError, Upgrade, UserRecord, CLAIM_SK, PROFILE_SK};
+
+pub const GUEST_DISPLAY_NAME: &str = "Guest User";
+/// Attempts before giving up on a device whose claim keeps changing under us.
+const ATTEMPTS: usize = 3;
+
+pub async fn create(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, ApiError> {
+    let mut body = req.json_object(false)?;
+    let device_id = body.req_str("device_id");
+    if device_id.as_deref().is_some_and(|d| !(8..=200).contains(&d.chars().count())) {
+        body.error("device_id", "Device id must be 8 to 200 characters long.");
+    }
+    body.finish()?;
+    let device_id = device_id.ok_or_else(|| ApiError::field("device_id", "This field is required."))?;
+    let claim_pk = device_claim(&device_id);
+
+    for _ in 0..ATTEMPTS {
+        let now = state.clock.now_ms();
+        let expires_at = now + state.config.guest_idle.as_millis() as i64;
+        // A returning device gets its guest back, with a new session and a fresh idle expiry.
+        if let Some(claim) = state.store.get_claim(claim_pk.clone()).await?.filter(|c| c.is_live(now)) {
+            let user = state.store.get_user(claim.user_id).await?;
+            if let Some(mut user) = user.filter(|u| u.is_guest && u.is_live(now)) {
+                user.expires_at = Some(expires_at);
+                let (session, refresh) = new_session(state, &user, req, now)?;
+                if state.store.touch_guest(user.id, &claim_pk, expires_at, now, Some(&session)).await? {
+                    audit(req, "guest", "returning", Some(user.id));
+                    return tokens_for(state, &session, &refresh, Some(&user), StatusCode::OK, now);
+                }
+            }
+            continue;
+        }
+        let user = new_guest(&claim_pk, now, expires_at);
+        let claim = ClaimRecord {
+            pk: claim_pk.clone(),
+            sk: CLAIM_SK.to_owned(),
+            user_id: user.id,
+            expires_at: Some(expires_at),
+            ttl: Some(expires_at.div_euclid(1000)),
+        };
+        let (session, refresh) = new_session(state, &user, req, now)?;
+        match state.store.create_guest(&user, &claim, &session, now).await {
+            Ok(()) => {
+                audit(req, "guest", "created", Some(user.id));
+                return tokens_for(state, &session, &refresh, Some(&user), StatusCode::CREATED, now);
+            }
+            // Another first call for this device won; the next round returns its guest.
+            Err(StoreError::Conflict(Claim::Device)) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::Conflict)
+}
+
+fn new_guest(device_key: &str, now: i64, expires_at: i64) -> UserRecord {
+    let id = Uuid::now_v7();
+    UserRecord {
+        pk: user_pk(id),
+        sk: PROFILE_SK.to_owned(),
+        id,
+        username: None,
+        username_key: None,
+        email: None,
+        email_key: None,
+        email_verified: false,
+        display_name: Some(GUEST_DISPLAY_NAME.to_owned()),
+        first_name: None,
+        last_name: None,
+        role: DEFAULT_ROLE.to_owned(),
+        tier: DEFAULT_TIER.to_owned(),
+        is_guest: true,
+        preferences: "{}".to_owned(),
+        password_hash: None,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+        credentials_version: 0,
+        device_key: Some(device_key.to_owned()),
+        expires_at: Some(expires_at),
+        ttl: Some(expires_at.div_euclid(1000)),
+    }
+}
+
+pub async fn upgrade(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, ApiError> {
+    let auth = authenticate(state, req).await?;
+    if !auth.user.is_guest {
+        audit(req, "guest_upgrade", "not_guest", Some(auth.user.id));
+        return Err(ApiError::NotGuest);
+    }
+    let mut body = req.json_object(false)?;
+    let raw_email = body.req_str("email");
+    let raw_username = body.opt_str("username");
+    let display_name = body.opt_str("display_name");
+    let raw_password = body.req_str("password");
+    let email = raw_email.as_deref().and_then(|e| Email::parse(e).map_err(|m| body.error("email", m)).ok());
+    let username = raw_username.as_deref().and_then(|u| Username::parse(u).map_err(|m| body.error("username", m)).ok());
+    if let Some(Err(message)) = display_name.as_deref().map(check_display_name) {
+        body.error("display_name", message);
+    }
+    let password = match raw_password.map(Password::parse) {
+        Some(Ok(password)) => {
+            let attributes = UserAttributes {
+                username: raw_username.as_deref(),
+                email: raw_email.as_deref(),
+                display_name: display_name.as_deref(),
+                ..Default::default()
+            };
+            if let Err(reason) = password::check_strength(&password, attributes) {
+                body.error("password", reason);
+            }
+            Some(password)
+        }
+        Some(Err(message)) => {
+            body.error("password", message);
+            None
+        }
+        None => None,
+    };
+    body.finish()?;
+    let (Some(email), Some(password)) = (email, password) else {
+        return Err(ApiError::Malformed("email and password are required."));
+    };
+
+    let password_hash = password::hash(&password).await?;
+    let display_name = display_name
+        .or_else(|| auth.user.display_name.clone().filter(|d| d != GUEST_DISPLAY_NAME))
+        .or_else(|| username.as_ref().map(|u| u.as_str().to_owned()))
+        .unwrap_or_else(|| email.local_part().chars().take(100).collect());
+    let upgrade = Upgrade {
+        email: (email.as_str().to_owned(), email.key()),
+        username: username.map(|u| (u.as_str().to_owned(), u.key())),
+        display_name,
+        password_hash,
+    };
+    let now = state.clock.now_ms();
+    let user = upgrade.apply(&auth.user, now);
+    let (session, refresh) = new_session(state, &user, req, now)?;
+    match state.store.upgrade_guest(&auth.user, &upgrade, &session, now).await {
+        Ok(()) => {}
+        // Lost a race with another upgrade (or edit) of this guest.
+        Err(StoreError::Stale) => {
+            let current = state.store.get_user(auth.user.id).await?;
+            let error = match current {
+                Some(u) if !u.is_guest => ApiError::NotGuest,
+                _ => ApiError::Conflict,
+            };
+            audit(req, "guest_upgrade", error.code(), Some(auth.user.id));
+            return Err(error);
+        }
+        Err(e) => {
+            let error = ApiError::from(e);
+            audit(req, "guest_upgrade", error.code(), Some(auth.user.id));
+            return Err(error);
+        }
+    }
+    // The credentials version moved on, which already shuts the guest sessions out; delete
+    // them too so their refresh tokens die.
+    if let Err(e) = state.store.delete_sessions_except(user.id, session.session_id).await {
+        tracing::error!(request_id = %req.request_id, user_id = %user.id, error = %e, "guest sessions not deleted");
+    }
+    audit(req, "guest_upgrade", "success", Some(user.id));
+    tokens_for(state, &session, &refresh, Some(&user), StatusCode::OK, now)
+}
