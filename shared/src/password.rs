@@ -81,6 +81,29 @@ pub struct UserAttributes<'a> {
     pub display_name: Option<&'a str>,
 }
 
+/// Reads a new password field: the length rule, then the strength rules against `user`.
+/// Failures are recorded under `field` in `body`; the password comes back when it parsed,
+/// so callers can also compare it (e.g. with a confirmation).
+pub fn read_new_password(
+    body: &mut crate::http::JsonObject,
+    field: &str,
+    raw: Option<String>,
+    user: UserAttributes<'_>,
+) -> Option<Password> {
+    match Password::parse(raw?) {
+        Ok(password) => {
+            if let Err(reason) = check_strength(&password, user) {
+                body.error(field, reason);
+            }
+            Some(password)
+        }
+        Err(message) => {
+            body.error(field, message);
+            None
+        }
+    }
+}
+
 /// The strength rules of `api.md`, each failure with its reason. Never echoes the password.
 pub fn check_strength(password: &Password, user: UserAttributes<'_>) -> Result<(), String> {
     let password = password.expose();

@@ -387,32 +387,11 @@ impl Store {
 
     /// The user id a uniqueness claim points at.
     pub async fn claim_owner(&self, claim_pk: String) -> Result<Option<Uuid>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(claim_pk, CLAIM_SK)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
-        match out.item {
-            Some(item) => Ok(Some(from_item::<ClaimRecord>(item)?.user_id)),
-            None => Ok(None),
-        }
+        Ok(self.get_claim(claim_pk).await?.map(|claim| claim.user_id))
     }
 
     pub async fn get_user(&self, user_id: Uuid) -> Result<Option<UserRecord>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(user_pk(user_id), PROFILE_SK)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
-        out.item.map(from_item).transpose()
+        self.get(user_pk(user_id), PROFILE_SK).await
     }
 
     pub async fn put_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
@@ -516,16 +495,7 @@ impl Store {
     }
 
     pub async fn get_session(&self, user_id: Uuid, session_id: Uuid) -> Result<Option<SessionRecord>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(user_pk(user_id), session_sk(session_id))))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
-        out.item.map(from_item).transpose()
+        self.get(user_pk(user_id), &session_sk(session_id)).await
     }
 
     /// Ends a session. Idempotent: deleting a session that is gone already succeeds.
@@ -797,11 +767,16 @@ impl Store {
 
     /// A uniqueness claim, whatever it points at (device claims carry their expiry).
     pub async fn get_claim(&self, claim_pk: String) -> Result<Option<ClaimRecord>, StoreError> {
+        self.get(claim_pk, CLAIM_SK).await
+    }
+
+    /// One record by key, strongly consistent.
+    async fn get<T: for<'de> Deserialize<'de>>(&self, pk: String, sk: &str) -> Result<Option<T>, StoreError> {
         let out = self
             .client
             .get_item()
             .table_name(&self.table)
-            .set_key(Some(key(claim_pk, CLAIM_SK)))
+            .set_key(Some(key(pk, sk)))
             .consistent_read(true)
             .send()
             .await

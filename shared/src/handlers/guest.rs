@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::register::{DEFAULT_ROLE, DEFAULT_TIER};
 use super::{audit, authenticate, new_session, tokens_for};
-use crate::domain::{check_display_name, Email, Password, Username};
+use crate::domain::{check_display_name, Email, Username};
 use crate::error::ApiError;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::password::{self, UserAttributes};
@@ -110,25 +110,13 @@ pub async fn upgrade(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, 
     if let Some(Err(message)) = display_name.as_deref().map(check_display_name) {
         body.error("display_name", message);
     }
-    let password = match raw_password.map(Password::parse) {
-        Some(Ok(password)) => {
-            let attributes = UserAttributes {
-                username: raw_username.as_deref(),
-                email: raw_email.as_deref(),
-                display_name: display_name.as_deref(),
-                ..Default::default()
-            };
-            if let Err(reason) = password::check_strength(&password, attributes) {
-                body.error("password", reason);
-            }
-            Some(password)
-        }
-        Some(Err(message)) => {
-            body.error("password", message);
-            None
-        }
-        None => None,
+    let attributes = UserAttributes {
+        username: raw_username.as_deref(),
+        email: raw_email.as_deref(),
+        display_name: display_name.as_deref(),
+        ..Default::default()
     };
+    let password = password::read_new_password(&mut body, "password", raw_password, attributes);
     body.finish()?;
     let (Some(email), Some(password)) = (email, password) else {
         return Err(ApiError::Malformed("email and password are required."));

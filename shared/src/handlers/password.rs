@@ -5,7 +5,6 @@ use http::StatusCode;
 
 use super::me::require_password;
 use super::{audit, authenticate, new_session, tokens_for};
-use crate::domain::Password;
 use crate::error::ApiError;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::password::{self, UserAttributes};
@@ -19,19 +18,8 @@ pub async fn change(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
     }
     let mut body = req.json_object(false)?;
     let current = body.req_str("current_password");
-    let new = match body.req_str("new_password").map(Password::parse) {
-        Some(Ok(new)) => {
-            if let Err(reason) = password::check_strength(&new, attributes(&auth.user)) {
-                body.error("new_password", reason);
-            }
-            Some(new)
-        }
-        Some(Err(message)) => {
-            body.error("new_password", message);
-            None
-        }
-        None => None,
-    };
+    let raw_new = body.req_str("new_password");
+    let new = password::read_new_password(&mut body, "new_password", raw_new, attributes(&auth.user));
     body.finish()?;
     let (Some(current), Some(new)) = (current, new) else {
         return Err(ApiError::Malformed("current_password and new_password are required."));

@@ -4,7 +4,7 @@ use http::StatusCode;
 use uuid::Uuid;
 
 use super::{audit, new_session, tokens_for};
-use crate::domain::{check_display_name, check_real_name, Email, Password, Username};
+use crate::domain::{check_display_name, check_real_name, Email, Username};
 use crate::error::ApiError;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::password::{self, UserAttributes};
@@ -51,29 +51,19 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
             body.error(name, message);
         }
     }
-    let password = match raw_password.map(Password::parse) {
-        Some(Ok(password)) => {
-            let attributes = UserAttributes {
-                username: raw_username.as_deref(),
-                email: raw_email.as_deref(),
-                first_name: first_name.as_deref(),
-                last_name: last_name.as_deref(),
-                display_name: display_name.as_deref(),
-            };
-            if let Err(reason) = password::check_strength(&password, attributes) {
-                body.error("password", reason);
-            }
-            if confirmation.as_deref().is_some_and(|c| c != password.expose()) {
-                body.error("password_confirmation", "The two password fields didn't match.");
-            }
-            Some(password)
-        }
-        Some(Err(message)) => {
-            body.error("password", message);
-            None
-        }
-        None => None,
+    let attributes = UserAttributes {
+        username: raw_username.as_deref(),
+        email: raw_email.as_deref(),
+        first_name: first_name.as_deref(),
+        last_name: last_name.as_deref(),
+        display_name: display_name.as_deref(),
     };
+    let password = password::read_new_password(&mut body, "password", raw_password, attributes);
+    if let (Some(password), Some(confirmation)) = (&password, &confirmation) {
+        if confirmation != password.expose() {
+            body.error("password_confirmation", "The two password fields didn't match.");
+        }
+    }
     body.finish()?;
     let password = password.ok_or_else(|| ApiError::field("password", "This field is required."))?;
 
