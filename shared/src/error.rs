@@ -54,6 +54,12 @@ pub enum ApiError {
     /// 409 `email_taken`.
     #[error("email taken")]
     EmailTaken,
+    /// 409 `already_verified`: the email address is verified already.
+    #[error("already verified")]
+    AlreadyVerified,
+    /// 429 `rate_limited`, with `Retry-After` and `retry_after` (seconds).
+    #[error("rate limited")]
+    RateLimited { detail: &'static str, retry_after: u64 },
     /// 409 `not_guest`: a full account called guest upgrade.
     #[error("not a guest")]
     NotGuest,
@@ -85,6 +91,8 @@ pub struct Problem<'a> {
     pub code: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<&'a FieldErrors>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
     pub request_id: &'a str,
 }
 
@@ -104,7 +112,8 @@ impl ApiError {
             Forbidden(_) | InvalidApiKey => StatusCode::FORBIDDEN,
             NotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            UsernameTaken | EmailTaken | NotGuest | Conflict => StatusCode::CONFLICT,
+            UsernameTaken | EmailTaken | NotGuest | Conflict | AlreadyVerified => StatusCode::CONFLICT,
+            RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -129,6 +138,8 @@ impl ApiError {
             UsernameTaken => "username_taken",
             EmailTaken => "email_taken",
             NotGuest => "not_guest",
+            AlreadyVerified => "already_verified",
+            RateLimited { .. } => "rate_limited",
             Conflict => "conflict",
             PayloadTooLarge => "payload_too_large",
             UnsupportedMediaType => "unsupported_media_type",
@@ -154,6 +165,8 @@ impl ApiError {
             UsernameTaken => USERNAME_TAKEN,
             EmailTaken => EMAIL_TAKEN,
             NotGuest => "This account is not a guest account.",
+            AlreadyVerified => "This email address is already verified.",
+            RateLimited { detail, .. } => detail,
             Conflict => "The account was changed by another request at the same time. Please try again.",
             PayloadTooLarge => "The request body is larger than 16 KiB.",
             UnsupportedMediaType => "The request body must be application/json.",
@@ -195,9 +208,16 @@ impl ApiError {
             detail: self.detail(),
             code: self.code(),
             errors,
+            retry_after: match self {
+                ApiError::RateLimited { retry_after, .. } => Some(*retry_after),
+                _ => None,
+            },
             request_id,
         };
         let mut response = ApiResponse::json_with_type(status, &problem, "application/problem+json");
+        if let ApiError::RateLimited { retry_after, .. } = self {
+            response.headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+        }
         if status == StatusCode::UNAUTHORIZED && !matches!(self, ApiError::InvalidCredentials) {
             let challenge = match self {
                 ApiError::TokenExpired => {

@@ -13,6 +13,7 @@ pub mod http;
 pub mod keys;
 pub mod lambda;
 pub mod logging;
+pub mod mail;
 pub mod password;
 pub mod routes;
 pub mod state;

@@ -27,6 +27,10 @@ pub enum Route {
     DeleteSession,
     Guest,
     GuestUpgrade,
+    RequestVerification,
+    VerifyEmail,
+    ForgotPassword,
+    ResetPassword,
     Jwks,
     /// Answers 404 or 405 for whatever no other route takes.
     Fallback,
@@ -107,6 +111,34 @@ pub static ROUTES: &[RouteSpec] = &[
         api_key: true,
         function: "guest-upgrade",
     },
+    RouteSpec {
+        method: "POST",
+        path: "/api/v1/auth/email/verification",
+        route: Route::RequestVerification,
+        api_key: true,
+        function: "request-verification",
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/api/v1/auth/email/verify",
+        route: Route::VerifyEmail,
+        api_key: true,
+        function: "verify-email",
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/api/v1/auth/password/forgot",
+        route: Route::ForgotPassword,
+        api_key: true,
+        function: "forgot-password",
+    },
+    RouteSpec {
+        method: "POST",
+        path: "/api/v1/auth/password/reset",
+        route: Route::ResetPassword,
+        api_key: true,
+        function: "reset-password",
+    },
     RouteSpec { method: "GET", path: "/.well-known/jwks.json", route: Route::Jwks, api_key: false, function: "jwks" },
 ];
 
@@ -165,6 +197,10 @@ async fn handle(state: &AppState, route: Route, req: &ApiRequest) -> Result<ApiR
         Route::DeleteSession => handlers::sessions::delete(state, req).await,
         Route::Guest => handlers::guest::create(state, req).await,
         Route::GuestUpgrade => handlers::guest::upgrade(state, req).await,
+        Route::RequestVerification => handlers::email::request_verification(state, req).await,
+        Route::VerifyEmail => handlers::email::verify_email(state, req).await,
+        Route::ForgotPassword => handlers::email::forgot(state, req).await,
+        Route::ResetPassword => handlers::email::reset(state, req).await,
         Route::Jwks => Ok(handlers::jwks::handle(state)),
         Route::Fallback => Err(match resolve(&req.method, &req.path) {
             Resolution::MethodNotAllowed => ApiError::MethodNotAllowed,

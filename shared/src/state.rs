@@ -3,6 +3,7 @@
 use crate::clock::Clock;
 use crate::config::{Config, KeySource};
 use crate::keys::{KeyError, KeySet};
+use crate::mail::Mailer;
 use crate::store::Store;
 use crate::tokens::TokenService;
 
@@ -10,6 +11,7 @@ pub struct AppState {
     pub config: Config,
     pub store: Store,
     pub tokens: TokenService,
+    pub mailer: Mailer,
     pub clock: Clock,
 }
 
@@ -31,6 +33,7 @@ impl AppState {
         let keys = KeySet::parse(&document, config.jwt_algorithm)?;
         let tokens = TokenService::new(&config, &keys);
         let store = Store::connect(&config).await;
-        Ok(AppState { config, store, tokens, clock: Clock::system() })
+        let mailer = Mailer::from_config(&config);
+        Ok(AppState { config, store, tokens, mailer, clock: Clock::system() })
     }
 }

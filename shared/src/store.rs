@@ -8,6 +8,7 @@
 //! | username claim      | `USERNAME#<key>`    | `CLAIM`            | –                  |
 //! | email claim         | `EMAIL#<key>`       | `CLAIM`            | –                  |
 //! | device claim        | `DEVICE#<sha256>`   | `CLAIM`            | guest idle expiry  |
+//! | one-time token      | `USER#<user id>`    | `TOKEN#verify`/`#reset` | token or send window |
 //!
 //! Sessions live in their user's partition, so listing or ending all of a user's sessions is
 //! one strongly consistent `Query`, and `/me` fetches user and session in one `BatchGetItem`.
@@ -645,6 +646,11 @@ impl Store {
                 items.push(self.delete_claim(old.clone(), user.id)?);
             }
         }
+        if claim_ops.iter().any(|(claim, _, _)| *claim == Claim::Email) {
+            // A pending verification link was mailed to the old address: it must not verify
+            // the new one.
+            items.push(self.delete_item(key(user_pk(user.id), crate::tokens::Purpose::VerifyEmail.sort_key()))?);
+        }
         let first_put = items.len();
         for (_, _, new) in &claim_ops {
             items.push(self.put(to_item(&claim_record(new.clone(), user.id))?, true)?);
@@ -664,6 +670,15 @@ impl Store {
                 Err(classify(err))
             }
         }
+    }
+
+    fn delete_item(&self, item_key: HashMap<String, AttributeValue>) -> Result<TransactWriteItem, StoreError> {
+        let delete = aws_sdk_dynamodb::types::Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(item_key))
+            .build()
+            .map_err(|e| StoreError::Internal(Box::new(e)))?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
     }
 
     fn delete_claim(&self, claim_pk: String, owner: Uuid) -> Result<TransactWriteItem, StoreError> {
@@ -757,6 +772,9 @@ impl Store {
         ];
         for claim in claims.into_iter().flatten() {
             items.push(self.delete_claim(claim, user.id)?);
+        }
+        for purpose in [crate::tokens::Purpose::VerifyEmail, crate::tokens::Purpose::ResetPassword] {
+            items.push(self.delete_item(key(user_pk(user.id), purpose.sort_key()))?);
         }
         match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
             Ok(_) => Ok(()),
@@ -939,6 +957,189 @@ impl Store {
         }
     }
 
+    /// Stores a new one-time token for `user_id`, replacing the pending one of its purpose,
+    /// unless the account already had `max_per_window` mails in the current window.
+    pub async fn issue_one_time(
+        &self,
+        user_id: Uuid,
+        purpose: crate::tokens::Purpose,
+        hash: &str,
+        expires_at: i64,
+        now_ms: i64,
+        quota: Quota,
+    ) -> Result<Issued, StoreError> {
+        let Quota { max_per_window, window_ms } = quota;
+        let ttl = expires_at.max(now_ms + window_ms).div_euclid(1000);
+        let item_key = key(user_pk(user_id), purpose.sort_key());
+        let attempt = |update: &str, condition: &str| {
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(item_key.clone()))
+                .update_expression(update)
+                .condition_expression(condition)
+                .expression_attribute_names("#ttl", "ttl")
+                .expression_attribute_values(":hash", s(hash))
+                .expression_attribute_values(":expires", n(expires_at))
+                .expression_attribute_values(":ttl", n(ttl))
+                .expression_attribute_values(":window_opened", n(now_ms - window_ms))
+        };
+        // Within the current window, while under the quota: count one more.
+        let within = attempt(
+            "SET #hash = :hash, expires_at = :expires, #ttl = :ttl, sent = sent + :one",
+            "window_start > :window_opened AND sent < :max",
+        )
+        .expression_attribute_names("#hash", "hash")
+        .expression_attribute_values(":one", n(1))
+        .expression_attribute_values(":max", n(i64::from(max_per_window)))
+        .send()
+        .await;
+        match within {
+            Ok(_) => return Ok(Issued::Stored),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {}
+            Err(e) => return Err(classify(e)),
+        }
+        // No window yet, or it has passed: open a new one.
+        let fresh = attempt(
+            "SET #hash = :hash, expires_at = :expires, #ttl = :ttl, window_start = :now, sent = :one",
+            "attribute_not_exists(pk) OR window_start <= :window_opened",
+        )
+        .expression_attribute_names("#hash", "hash")
+        .expression_attribute_values(":now", n(now_ms))
+        .expression_attribute_values(":one", n(1))
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+        .send()
+        .await;
+        match fresh {
+            Ok(_) => Ok(Issued::Stored),
+            Err(e) => {
+                let capped = match e.as_service_error() {
+                    Some(
+                        aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c),
+                    ) => c.item.clone(),
+                    _ => return Err(classify(e)),
+                };
+                let window_start =
+                    capped.map(from_item::<OneTimeRecord>).transpose()?.map_or(now_ms, |record| record.window_start);
+                Ok(Issued::Capped { retry_after_ms: (window_start + window_ms - now_ms).max(1_000) })
+            }
+        }
+    }
+
+    /// Withdraws a token whose mail could not be sent, if it is still the pending one.
+    pub async fn withdraw_one_time(
+        &self,
+        user_id: Uuid,
+        purpose: crate::tokens::Purpose,
+        hash: &str,
+    ) -> Result<(), StoreError> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(user_id), purpose.sort_key())))
+            .update_expression("SET expires_at = :gone")
+            .condition_expression("#hash = :hash")
+            .expression_attribute_names("#hash", "hash")
+            .expression_attribute_values(":hash", s(hash))
+            .expression_attribute_values(":gone", n(0))
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(()),
+            Err(e) => Err(classify(e)),
+        }
+    }
+
+    pub async fn get_one_time(
+        &self,
+        user_id: Uuid,
+        purpose: crate::tokens::Purpose,
+    ) -> Result<Option<OneTimeRecord>, StoreError> {
+        self.get(user_pk(user_id), purpose.sort_key()).await
+    }
+
+    /// Consumes a one-time token and applies `user_update` to its user in one transaction:
+    /// the token must be the pending one and unexpired, so it works exactly once.
+    /// `Missing` when it does not (or the user is gone).
+    async fn consume_one_time(
+        &self,
+        user_id: Uuid,
+        purpose: crate::tokens::Purpose,
+        hash: &str,
+        now_ms: i64,
+        user_update: aws_sdk_dynamodb::types::Update,
+    ) -> Result<(), StoreError> {
+        let consume = aws_sdk_dynamodb::types::Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(user_id), purpose.sort_key())))
+            .condition_expression("#hash = :hash AND expires_at > :now")
+            .expression_attribute_names("#hash", "hash")
+            .expression_attribute_values(":hash", s(hash))
+            .expression_attribute_values(":now", n(now_ms))
+            .build()
+            .map_err(|e| StoreError::Internal(Box::new(e)))?;
+        let items = vec![
+            TransactWriteItem::builder().delete(consume).build(),
+            TransactWriteItem::builder().update(user_update).build(),
+        ];
+        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+            Ok(_) => Ok(()),
+            Err(err) => {
+                let reasons = cancellation_reasons(&err);
+                if failed_at(&reasons, 0) || failed_at(&reasons, 1) {
+                    Err(StoreError::Missing)
+                } else {
+                    Err(classify(err))
+                }
+            }
+        }
+    }
+
+    /// Marks the user's email verified with a verification token.
+    pub async fn verify_email(&self, user_id: Uuid, hash: &str, now_ms: i64) -> Result<(), StoreError> {
+        let update = aws_sdk_dynamodb::types::Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(user_id), PROFILE_SK)))
+            .update_expression("SET email_verified = :yes, updated_at = :now, #version = #version + :one")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_values(":yes", AttributeValue::Bool(true))
+            .expression_attribute_values(":now", n(now_ms))
+            .expression_attribute_values(":one", n(1))
+            .build()
+            .map_err(|e| StoreError::Internal(Box::new(e)))?;
+        self.consume_one_time(user_id, crate::tokens::Purpose::VerifyEmail, hash, now_ms, update).await
+    }
+
+    /// Sets a new password with a reset token and moves the credentials version on, which
+    /// shuts every existing session out; the caller then deletes them.
+    pub async fn reset_password(
+        &self,
+        user_id: Uuid,
+        hash: &str,
+        new_hash: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let update = aws_sdk_dynamodb::types::Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(user_pk(user_id), PROFILE_SK)))
+            .update_expression(
+                "SET password_hash = :new, updated_at = :now, #version = #version + :one, \
+                 credentials_version = if_not_exists(credentials_version, :zero) + :one",
+            )
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_values(":new", s(new_hash))
+            .expression_attribute_values(":now", n(now_ms))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":zero", n(0))
+            .build()
+            .map_err(|e| StoreError::Internal(Box::new(e)))?;
+        self.consume_one_time(user_id, crate::tokens::Purpose::ResetPassword, hash, now_ms, update).await
+    }
+
     /// Replaces a user's password hash (used to upgrade hashes made with older parameters).
     pub async fn set_password_hash(&self, user_id: Uuid, hash: &str, now_ms: i64) -> Result<(), StoreError> {
         self.client
@@ -1052,6 +1253,36 @@ impl ProfileChanges {
 
 fn claim_record(pk: String, user_id: Uuid) -> ClaimRecord {
     ClaimRecord { pk, sk: CLAIM_SK.to_owned(), user_id, expires_at: None, ttl: None }
+}
+
+/// The one pending mailed token of a purpose for a user, and its per-account send window.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OneTimeRecord {
+    pub pk: String,
+    pub sk: String,
+    pub hash: String,
+    /// Unix ms after which the token is refused, whatever TTL has done so far.
+    pub expires_at: i64,
+    /// Start (unix ms) of the window in which `sent` mails were sent.
+    pub window_start: i64,
+    pub sent: u32,
+    pub ttl: i64,
+}
+
+/// How many mails of one purpose an account may get per window.
+#[derive(Debug, Clone, Copy)]
+pub struct Quota {
+    pub max_per_window: u32,
+    pub window_ms: i64,
+}
+
+/// The outcome of asking for a new mailed token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Issued {
+    /// Stored (replacing any older token of the purpose): send the mail.
+    Stored,
+    /// The account already got its quota of mails in this window: send nothing.
+    Capped { retry_after_ms: i64 },
 }
 
 /// What upgrading a guest sets on it.

@@ -241,6 +241,83 @@ impl std::fmt::Debug for RefreshToken {
     }
 }
 
+/// What a one-time token is for; a token of one purpose is worthless for the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    VerifyEmail,
+    ResetPassword,
+}
+
+impl Purpose {
+    fn tag(self) -> u8 {
+        match self {
+            Purpose::VerifyEmail => 1,
+            Purpose::ResetPassword => 2,
+        }
+    }
+
+    /// The sort key of the one pending token of this purpose in its user's partition.
+    pub fn sort_key(self) -> &'static str {
+        match self {
+            Purpose::VerifyEmail => "TOKEN#verify",
+            Purpose::ResetPassword => "TOKEN#reset",
+        }
+    }
+}
+
+/// A mailed one-time token: `base64url(version || purpose || user id || 256-bit secret)`.
+/// Only its SHA-256 is stored.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OneTimeToken {
+    pub purpose: Purpose,
+    pub user_id: Uuid,
+    secret: [u8; 32],
+}
+
+const ONE_TIME_VERSION: u8 = 1;
+const ONE_TIME_LEN: usize = 1 + 1 + 16 + 32;
+
+impl OneTimeToken {
+    pub fn generate(purpose: Purpose, user_id: Uuid) -> Result<Self, TokenError> {
+        let mut secret = [0u8; 32];
+        aws_lc_rs::rand::fill(&mut secret).map_err(|_| TokenError::Invalid)?;
+        Ok(OneTimeToken { purpose, user_id, secret })
+    }
+
+    pub fn encode(&self) -> String {
+        let mut bytes = Vec::with_capacity(ONE_TIME_LEN);
+        bytes.extend_from_slice(&[ONE_TIME_VERSION, self.purpose.tag()]);
+        bytes.extend_from_slice(self.user_id.as_bytes());
+        bytes.extend_from_slice(&self.secret);
+        B64.encode(bytes)
+    }
+
+    /// Reads a token presented for `purpose`; anything else (another purpose, an access or
+    /// refresh token, garbage) is `None`.
+    pub fn decode(text: &str, purpose: Purpose) -> Option<Self> {
+        if text.len() > 128 {
+            return None;
+        }
+        let bytes = B64.decode(text.trim()).ok()?;
+        if bytes.len() != ONE_TIME_LEN || bytes[0] != ONE_TIME_VERSION || bytes[1] != purpose.tag() {
+            return None;
+        }
+        let user_id = Uuid::from_slice(&bytes[2..18]).ok()?;
+        let secret: [u8; 32] = bytes[18..].try_into().ok()?;
+        Some(OneTimeToken { purpose, user_id, secret })
+    }
+
+    pub fn hash(&self) -> String {
+        sha256_b64(self.encode().as_bytes())
+    }
+}
+
+impl std::fmt::Debug for OneTimeToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OneTimeToken").field("purpose", &self.purpose).finish_non_exhaustive()
+    }
+}
+
 pub fn sha256_b64(bytes: &[u8]) -> String {
     B64.encode(digest::digest(&digest::SHA256, bytes))
 }
@@ -315,6 +392,16 @@ mod tests {
         assert_eq!(RefreshToken::decode(&text), Some(token.clone()));
         assert_ne!(RefreshToken::generate(token.user_id, token.session_id).expect("again"), token);
         assert_eq!(RefreshToken::decode("not-a-real-refresh-token-xxxxxxxx"), None);
+    }
+
+    #[test]
+    fn one_time_tokens_only_decode_for_their_own_purpose() {
+        let token = OneTimeToken::generate(Purpose::ResetPassword, Uuid::now_v7()).expect("generate");
+        let text = token.encode();
+        assert_eq!(OneTimeToken::decode(&text, Purpose::ResetPassword), Some(token));
+        assert_eq!(OneTimeToken::decode(&text, Purpose::VerifyEmail), None);
+        let refresh = RefreshToken::generate(Uuid::now_v7(), Uuid::new_v4()).expect("refresh").encode();
+        assert_eq!(OneTimeToken::decode(&refresh, Purpose::ResetPassword), None);
     }
 
     #[test]

@@ -92,6 +92,27 @@ async fn the_guest_fixtures_create_and_upgrade_a_guest() {
 }
 
 #[tokio::test]
+async fn the_email_fixtures_replay_through_their_functions() {
+    let app = TestApp::new().await;
+    assert_eq!(replay(&app, "register", "", "").await.status, 201);
+    let access = replay(&app, "login", "", "").await.str("access_token");
+    assert_eq!(replay(&app, "request-verification", &access, "").await.status, 202);
+    let token = app.outbox("fixture.reader@example.com").pop().unwrap().token("verify-email");
+    let verify = event_with_token(&app, "verify-email", &token).await;
+    assert_eq!(verify.status, 204, "{}", verify.body);
+    assert_eq!(replay(&app, "forgot-password", "", "").await.status, 202);
+    let token = app.outbox("fixture.reader@example.com").pop().unwrap().token("reset-password");
+    assert_eq!(event_with_token(&app, "reset-password", &token).await.status, 204);
+}
+
+/// Replays a fixture whose body carries a mailed token.
+async fn event_with_token(app: &TestApp, name: &str, token: &str) -> Reply {
+    let text = std::fs::read_to_string(workspace_root().join("events").join(format!("{name}.json"))).unwrap();
+    let request = lambda_http::request::from_str(&text.replace("REPLACE_WITH_MAILED_TOKEN", token)).unwrap();
+    Reply::from(routes::respond(Arc::clone(&app.state), route_of(name), bookshelf::lambda::from_lambda(request)).await)
+}
+
+#[tokio::test]
 async fn the_client_ip_is_the_gateways_source_ip_not_x_forwarded_for() {
     let app = TestApp::new().await;
     let request = bookshelf::lambda::from_lambda(event("register", "", ""));

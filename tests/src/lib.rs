@@ -255,3 +255,46 @@ pub async fn http(
     let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap() };
     Reply { status, headers, body }
 }
+
+/// One message of a test service's outbox.
+#[derive(Debug, Clone)]
+pub struct Mailed {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub sent_at: String,
+}
+
+impl Mailed {
+    /// The token of the first link to `page` (`verify-email` or `reset-password`).
+    pub fn token(&self, page: &str) -> String {
+        let marker = format!("/{page}?token=");
+        let start = self.text.find(&marker).unwrap_or_else(|| panic!("no {page} link in {}", self.text)) + marker.len();
+        self.text[start..].split(|c: char| c.is_whitespace()).next().unwrap().to_owned()
+    }
+}
+
+impl TestApp {
+    /// Every message the service wrote to its outbox for `to`, oldest first.
+    pub fn outbox(&self, to: &str) -> Vec<Mailed> {
+        let dir = &self.state.config.mail_outbox_dir;
+        let mut paths: Vec<PathBuf> = match std::fs::read_dir(dir) {
+            Ok(entries) => {
+                entries.map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "json")).collect()
+            }
+            Err(_) => Vec::new(),
+        };
+        paths.sort();
+        paths
+            .into_iter()
+            .map(|path| serde_json::from_slice::<Value>(&std::fs::read(path).unwrap()).unwrap())
+            .filter(|m| m["to"] == to)
+            .map(|m| Mailed {
+                to: m["to"].as_str().unwrap().to_owned(),
+                subject: m["subject"].as_str().unwrap().to_owned(),
+                text: m["text"].as_str().unwrap().to_owned(),
+                sent_at: m["sent_at"].as_str().unwrap().to_owned(),
+            })
+            .collect()
+    }
+}

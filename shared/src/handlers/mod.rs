@@ -1,6 +1,7 @@
 //! One module per endpoint, plus what several of them share: authentication of bearer
 //! requests, session creation and the response shapes of `api.md`.
 
+pub mod email;
 pub mod guest;
 pub mod jwks;
 pub mod login;

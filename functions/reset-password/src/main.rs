@@ -1,0 +1,8 @@
+//! Lambda for POST /api/v1/auth/password/reset.
+
+use bookshelf::routes::Route;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    bookshelf::lambda::serve(Route::ResetPassword).await
+}
