@@ -7,7 +7,7 @@ use std::sync::Arc;
 use bookshelf::config::{Config, KeySource};
 use bookshelf::state::AppState;
 use bookshelf_local::dynamodb_local::DynamoDbLocal;
-use bookshelf_local::server::LocalApi;
+use bookshelf_local::server::{LocalApi, USAGE_PLAN_BURST, USAGE_PLAN_RATE};
 use bookshelf_local::tables;
 
 /// Local defaults for what a deployed stack always sets.
@@ -63,7 +63,10 @@ async fn run() -> Result<(), String> {
     let api_key =
         std::env::var("LOCAL_API_KEY").ok().filter(|k| !k.is_empty()).unwrap_or_else(|| "local-dev-key".into());
     tracing::info!(url = %format!("http://127.0.0.1:{port}"), table = %table, "Bookshelf Auth is serving; Ctrl-C stops it");
-    let api = Arc::new(LocalApi { state: Arc::new(state), api_key });
+    let number = |name: &str, default: u32| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
+    let rate = number("LOCAL_USAGE_PLAN_RATE", USAGE_PLAN_RATE);
+    let burst = number("LOCAL_USAGE_PLAN_BURST", USAGE_PLAN_BURST);
+    let api = Arc::new(LocalApi::new(Arc::new(state), api_key, rate, burst));
     api.serve(listener, shutdown_signal()).await;
     tracing::info!("stopped");
     Ok(())

@@ -3,12 +3,14 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use bookshelf::error::ApiError;
 use bookshelf::http::{ApiRequest, ApiResponse, MAX_BODY_BYTES};
 use bookshelf::routes::{self, Resolution};
 use bookshelf::state::AppState;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use http::{header, HeaderValue, Method, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
@@ -20,9 +22,21 @@ use tokio::net::TcpListener;
 pub struct LocalApi {
     pub state: Arc<AppState>,
     pub api_key: String,
+    /// The API Gateway usage plan's per-key throttle (steady rate and burst), emulated.
+    usage_plan: DefaultDirectRateLimiter,
 }
 
+/// The usage plan of `template.yaml`: 50 requests/s per key, bursts of 100.
+pub const USAGE_PLAN_RATE: u32 = 50;
+pub const USAGE_PLAN_BURST: u32 = 100;
+
 impl LocalApi {
+    pub fn new(state: Arc<AppState>, api_key: String, rate_per_second: u32, burst: u32) -> Self {
+        let rate = NonZeroU32::new(rate_per_second).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
+        LocalApi { state, api_key, usage_plan: RateLimiter::direct(Quota::per_second(rate).allow_burst(burst)) }
+    }
+
     /// Serves connections until `shutdown` completes.
     pub async fn serve(self: Arc<Self>, listener: TcpListener, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
@@ -83,6 +97,12 @@ impl LocalApi {
             let key = req.headers().get("x-api-key").and_then(|v| v.to_str().ok());
             if key != Some(self.api_key.as_str()) {
                 return early(ApiError::InvalidApiKey);
+            }
+            if self.usage_plan.check().is_err() {
+                return early(ApiError::RateLimited {
+                    detail: "Too many requests. Please try again later.",
+                    retry_after: 1,
+                });
             }
         }
         let (parts, body) = req.into_parts();

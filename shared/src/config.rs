@@ -36,6 +36,39 @@ pub enum KeySource {
     File(PathBuf),
 }
 
+/// App-level limits; every number is configuration (`RATE_LIMIT_<ROUTE>_PER_MINUTE`,
+/// `LOGIN_LOCKOUT_*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimits {
+    /// Requests per minute per client IP, by route name (`register`, `login`, …).
+    pub per_minute: Vec<(&'static str, u32)>,
+    /// Consecutive failures of one identifier before login is locked.
+    pub lockout_after: u32,
+    /// The first lock; each further failure doubles it, up to `lockout_max`.
+    pub lockout_base: Duration,
+    pub lockout_max: Duration,
+    /// Consecutive failures after which password login stays disabled until a reset.
+    pub disable_after: u32,
+}
+
+/// Per-IP defaults of `api.md` (register, guest, login, refresh, verify, mails), plus the
+/// other routes that hash passwords or check one-time tokens.
+pub const DEFAULT_PER_MINUTE: &[(&str, u32)] = &[
+    ("register", 5),
+    ("guest", 5),
+    ("login", 10),
+    ("refresh", 60),
+    ("verify", 60),
+    ("forgot", 5),
+    ("verification", 5),
+    ("email_verify", 60),
+    ("reset", 10),
+    ("password", 10),
+    ("upgrade", 5),
+    ("delete_account", 10),
+    ("update_profile", 30),
+];
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub table_name: String,
@@ -50,6 +83,7 @@ pub struct Config {
     pub refresh_reuse_grace: Duration,
     pub guest_idle: Duration,
     pub rate_limits_enabled: bool,
+    pub rate_limits: RateLimits,
     pub app_base_url: String,
     pub mail_sender: MailSender,
     pub mail_from: Option<String>,
@@ -107,6 +141,36 @@ impl Config {
             return Err(invalid("APP_BASE_URL", "expected an http(s) URL"));
         }
 
+        let mut per_minute = Vec::new();
+        for (route, default) in DEFAULT_PER_MINUTE {
+            let name = format!("RATE_LIMIT_{}_PER_MINUTE", route.to_uppercase());
+            let value = match get(&name) {
+                None => *default,
+                Some(raw) => raw.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| ConfigError {
+                    name: "RATE_LIMIT_<ROUTE>_PER_MINUTE",
+                    reason: format!("{name}: expected a whole number greater than 0"),
+                })?,
+            };
+            per_minute.push((*route, value));
+        }
+        let count = |name: &'static str, default: u32| -> Result<u32, ConfigError> {
+            match get(name) {
+                None => Ok(default),
+                Some(raw) => raw
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| invalid(name, "expected a whole number greater than 0")),
+            }
+        };
+        let rate_limits = RateLimits {
+            per_minute,
+            lockout_after: count("LOGIN_LOCKOUT_THRESHOLD", 5)?,
+            lockout_base: seconds("LOGIN_LOCKOUT_BASE_SECONDS", 30)?,
+            lockout_max: seconds("LOGIN_LOCKOUT_MAX_SECONDS", 900)?,
+            disable_after: count("LOGIN_DISABLE_THRESHOLD", 100)?,
+        };
+
         let config = Config {
             table_name: get("TABLE_NAME").ok_or_else(|| invalid("TABLE_NAME", "required"))?,
             dynamodb_endpoint: get("DYNAMODB_ENDPOINT"),
@@ -127,6 +191,7 @@ impl Config {
             },
             guest_idle: seconds("GUEST_IDLE_SECONDS", 2_592_000)?,
             rate_limits_enabled,
+            rate_limits,
             app_base_url: app_base_url.trim_end_matches('/').to_owned(),
             mail_sender,
             mail_from,

@@ -15,6 +15,7 @@ pub mod lambda;
 pub mod logging;
 pub mod mail;
 pub mod password;
+pub mod rate;
 pub mod routes;
 pub mod state;
 pub mod store;

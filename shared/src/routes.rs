@@ -182,7 +182,37 @@ pub fn resolve(method: &Method, path: &str) -> Resolution {
     }
 }
 
+impl Route {
+    /// The per-IP limit this route counts against, if any (see `config::DEFAULT_PER_MINUTE`).
+    pub fn rate_scope(self) -> Option<&'static str> {
+        Some(match self {
+            Route::Register => "register",
+            Route::Guest => "guest",
+            Route::Login => "login",
+            Route::Refresh => "refresh",
+            Route::Verify => "verify",
+            Route::ForgotPassword => "forgot",
+            Route::RequestVerification => "verification",
+            Route::VerifyEmail => "email_verify",
+            Route::ResetPassword => "reset",
+            Route::ChangePassword => "password",
+            Route::GuestUpgrade => "upgrade",
+            Route::DeleteMe => "delete_account",
+            Route::UpdateMe => "update_profile",
+            Route::GetMe
+            | Route::Logout
+            | Route::ListSessions
+            | Route::DeleteSession
+            | Route::Jwks
+            | Route::Fallback => return None,
+        })
+    }
+}
+
 async fn handle(state: &AppState, route: Route, req: &ApiRequest) -> Result<ApiResponse, ApiError> {
+    if let Some(scope) = route.rate_scope() {
+        crate::rate::check_ip(state, scope, req).await?;
+    }
     match route {
         Route::Register => handlers::register::handle(state, req).await,
         Route::Login => handlers::login::handle(state, req).await,

@@ -8,6 +8,8 @@
 //! | username claim      | `USERNAME#<key>`    | `CLAIM`            | –                  |
 //! | email claim         | `EMAIL#<key>`       | `CLAIM`            | –                  |
 //! | device claim        | `DEVICE#<sha256>`   | `CLAIM`            | guest idle expiry  |
+//! | rate window         | `RATE#<route>#<ip>` | window start (s)   | end of window      |
+//! | login back-off      | `LOGIN#<sha256(id)>`| `STATE`            | a day (30 once disabled) |
 //! | one-time token      | `USER#<user id>`    | `TOKEN#verify`/`#reset` | token or send window |
 //!
 //! Sessions live in their user's partition, so listing or ending all of a user's sessions is
@@ -1140,6 +1142,93 @@ impl Store {
         self.consume_one_time(user_id, crate::tokens::Purpose::ResetPassword, hash, now_ms, update).await
     }
 
+    /// Counts one request in a fixed window; `false` once `limit` requests were counted.
+    /// The count only moves under the condition, so a burst of any size lets at most
+    /// `limit` through.
+    pub async fn count_in_window(&self, pk: String, window: i64, limit: u32, ttl: i64) -> Result<bool, StoreError> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, window.to_string())))
+            .update_expression("ADD #count :one SET #ttl = :ttl")
+            .condition_expression("attribute_not_exists(#count) OR #count < :limit")
+            .expression_attribute_names("#count", "count")
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":limit", n(i64::from(limit)))
+            .expression_attribute_values(":ttl", n(ttl))
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(classify(e)),
+        }
+    }
+
+    /// The owner of a login identifier's claim (if any) and the identifier's back-off state,
+    /// in one round trip.
+    pub async fn login_lookup(
+        &self,
+        claim_pk: Option<String>,
+        login_pk: String,
+    ) -> Result<(Option<Uuid>, Option<LoginState>), StoreError> {
+        let mut keys = KeysAndAttributes::builder().keys(key(login_pk, LOGIN_STATE_SK)).consistent_read(true);
+        if let Some(claim) = claim_pk {
+            keys = keys.keys(key(claim, CLAIM_SK));
+        }
+        let keys = keys.build().map_err(|e| StoreError::Internal(Box::new(e)))?;
+        let mut request = HashMap::from([(self.table.clone(), keys)]);
+        let (mut owner, mut state) = (None, None);
+        for _ in 0..3 {
+            let out = self.client.batch_get_item().set_request_items(Some(request)).send().await.map_err(classify)?;
+            for item in out.responses.unwrap_or_default().remove(&self.table).unwrap_or_default() {
+                match item.get("sk") {
+                    Some(AttributeValue::S(sk)) if sk == CLAIM_SK => {
+                        owner = Some(from_item::<ClaimRecord>(item)?.user_id)
+                    }
+                    _ => state = Some(from_item(item)?),
+                }
+            }
+            match out.unprocessed_keys.filter(|u| !u.is_empty()) {
+                None => return Ok((owner, state)),
+                Some(unprocessed) => request = unprocessed,
+            }
+        }
+        Err(StoreError::Unavailable("unprocessed keys after retries".into()))
+    }
+
+    /// Counts a login attempt before its password is checked, provided the identifier's
+    /// state is still the one read (`previous` failures, `None` for no record): concurrent
+    /// attempts cannot all slip under the lockout. `false` when another attempt came first.
+    pub async fn reserve_login(&self, state: &LoginState, previous: Option<u32>) -> Result<bool, StoreError> {
+        let mut put = self.client.put_item().table_name(&self.table).set_item(Some(to_item(state)?));
+        put = match previous {
+            None => put.condition_expression("attribute_not_exists(pk)"),
+            Some(failures) => put
+                .condition_expression("failures = :previous")
+                .expression_attribute_values(":previous", n(i64::from(failures))),
+        };
+        match put.send().await {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(classify(e)),
+        }
+    }
+
+    /// Stores a new session and forgets the identifier's failures, in one transaction.
+    pub async fn put_session_clearing(&self, session: &SessionRecord, login_pk: String) -> Result<(), StoreError> {
+        let items = vec![self.put(to_item(session)?, true)?, self.delete_item(key(login_pk, LOGIN_STATE_SK))?];
+        self.client.transact_write_items().set_transact_items(Some(items)).send().await.map_err(classify)?;
+        Ok(())
+    }
+
+    /// Forgets the back-off state of these login identifiers (after a password reset).
+    pub async fn clear_login_states(&self, login_pks: Vec<String>) -> Result<(), StoreError> {
+        self.batch_delete(login_pks.into_iter().map(|pk| key(pk, LOGIN_STATE_SK)).collect()).await
+    }
+
     /// Replaces a user's password hash (used to upgrade hashes made with older parameters).
     pub async fn set_password_hash(&self, user_id: Uuid, hash: &str, now_ms: i64) -> Result<(), StoreError> {
         self.client
@@ -1268,6 +1357,20 @@ pub struct OneTimeRecord {
     pub sent: u32,
     pub ttl: i64,
 }
+
+/// Consecutive login failures of one identifier (an account's or not), and its lock.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoginState {
+    pub pk: String,
+    pub sk: String,
+    /// Attempts counted before their password is checked; a success deletes the record.
+    pub failures: u32,
+    /// Unix ms until which every attempt is refused.
+    pub locked_until: i64,
+    pub ttl: i64,
+}
+
+pub const LOGIN_STATE_SK: &str = "STATE";
 
 /// How many mails of one purpose an account may get per window.
 #[derive(Debug, Clone, Copy)]

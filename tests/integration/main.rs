@@ -7,6 +7,7 @@ mod email;
 mod errors;
 mod events;
 mod guest;
+mod limits;
 mod login;
 mod races;
 mod refresh;

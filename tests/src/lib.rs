@@ -136,7 +136,10 @@ impl TestApp {
 
 pub fn request(method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> ApiRequest {
     let mut req = ApiRequest::new(method, path);
-    req.source_ip = Some("127.0.0.1".into());
+    // Each request from its own address, so per-IP limits only bite where a test aims them.
+    let spread = uuid::Uuid::new_v4();
+    let [a, b, c, ..] = *spread.as_bytes();
+    req.source_ip = Some(format!("10.{a}.{b}.{c}"));
     req.headers.insert(header::USER_AGENT, HeaderValue::from_static("bookshelf-integration-tests"));
     if let Some(token) = token {
         req.headers.insert(header::AUTHORIZATION, HeaderValue::from_str(&format!("Bearer {token}")).unwrap());
@@ -226,9 +229,14 @@ pub fn jwt_claims(token: &str) -> Value {
 
 /// Serves `app` on a free loopback port through the real local server, API key `test-key`.
 pub async fn serve_http(app: &TestApp) -> std::net::SocketAddr {
+    serve_http_with_plan(app, bookshelf_local::server::USAGE_PLAN_RATE, bookshelf_local::server::USAGE_PLAN_BURST).await
+}
+
+/// Like [`serve_http`], with this usage-plan throttle.
+pub async fn serve_http_with_plan(app: &TestApp, rate: u32, burst: u32) -> std::net::SocketAddr {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let api = Arc::new(bookshelf_local::server::LocalApi { state: Arc::clone(&app.state), api_key: "test-key".into() });
+    let api = Arc::new(bookshelf_local::server::LocalApi::new(Arc::clone(&app.state), "test-key".into(), rate, burst));
     tokio::spawn(api.serve(listener, std::future::pending()));
     addr
 }

@@ -14,8 +14,9 @@ use crate::error::ApiError;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::mail;
 use crate::password;
+use crate::rate;
 use crate::state::AppState;
-use crate::store::{email_claim, Issued, Quota, StoreError};
+use crate::store::{email_claim, username_claim, Issued, Quota, StoreError};
 use crate::tokens::{OneTimeToken, Purpose};
 
 const VERIFY_TOKEN_TTL: Duration = Duration::from_secs(24 * 3600);
@@ -180,6 +181,12 @@ pub async fn reset(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, Ap
     // their refresh tokens too. No auto-login: the user signs in with the new password.
     if let Err(e) = state.store.delete_sessions_of(user.id).await {
         tracing::error!(request_id = %req.request_id, user_id = %user.id, error = %e, "sessions not deleted after reset");
+    }
+    // A reset also lifts any login lock or disablement of the account's identifiers.
+    let identifiers = [user.username_key.as_deref().map(username_claim), user.email_key.as_deref().map(email_claim)];
+    let login_keys = identifiers.into_iter().flatten().map(|claim| rate::login_key(&claim)).collect();
+    if let Err(e) = state.store.clear_login_states(login_keys).await {
+        tracing::error!(request_id = %req.request_id, user_id = %user.id, error = %e, "login back-off not cleared after reset");
     }
     audit(req, "password_reset", "success", Some(user.id));
     Ok(ApiResponse::no_content())

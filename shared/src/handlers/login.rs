@@ -8,6 +8,7 @@ use crate::domain::{email_key, username_key, Password};
 use crate::error::ApiError;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::password;
+use crate::rate;
 use crate::state::AppState;
 use crate::store::{email_claim, username_claim};
 
@@ -23,17 +24,21 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
     body.finish()?;
     let password = password.ok_or_else(|| ApiError::field("password", "This field is required."))?;
 
+    // The identifier as its uniqueness claim: usernames NFKC + lower-case, emails lower-case.
+    let (identifier, plausible) = match (&username, &email) {
+        (Some(u), _) => (username_claim(&username_key(u)), (1..=150).contains(&u.chars().count())),
+        (None, Some(e)) => (email_claim(&email_key(e)), (1..=254).contains(&e.len())),
+        (None, None) => return Err(ApiError::field("username", "Provide a username or an email address.")),
+    };
     // Identifiers that could never have been registered are looked up as nobody, which also
-    // keeps oversized strings out of database keys.
-    let claim = match (&username, &email) {
-        (Some(u), _) if (1..=150).contains(&u.chars().count()) => Some(username_claim(&username_key(u))),
-        (None, Some(e)) if (1..=254).contains(&e.len()) => Some(email_claim(&email_key(e))),
-        _ => None,
-    };
-    let owner = match claim {
-        Some(claim) => state.store.claim_owner(claim).await?,
-        None => None,
-    };
+    // keeps oversized strings out of database keys (the back-off key is a hash).
+    let login_pk = rate::login_key(&identifier);
+    let (owner, login_state) = state.store.login_lookup(plausible.then_some(identifier), login_pk.clone()).await?;
+    // Locked identifiers are refused before any password is checked, known or not alike.
+    if let Err(locked) = rate::admit_login(state, &login_pk, login_state.as_ref(), owner.is_some()).await {
+        audit(req, "login", locked.code(), None);
+        return Err(locked);
+    }
     // Unknown identifiers still read a (missing) user, so both paths make the same calls.
     let user = state.store.get_user(owner.unwrap_or(Uuid::nil())).await?;
     let now = state.clock.now_ms();
@@ -60,7 +65,12 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
     }
 
     let (session, refresh) = new_session(state, &user, req, now)?;
-    state.store.put_session(&session).await?;
+    if state.config.rate_limits_enabled {
+        // This attempt was counted as a failure up front; a success forgets them all.
+        state.store.put_session_clearing(&session, login_pk).await?;
+    } else {
+        state.store.put_session(&session).await?;
+    }
     audit(req, "login", "success", Some(user.id));
     tokens_for(state, &session, &refresh, Some(&user), StatusCode::OK, now)
 }

@@ -1,0 +1,115 @@
+//! App-level rate limits, counted in DynamoDB: per client IP in fixed one-minute windows,
+//! and per login identifier with exponential back-off. The IP is the one the network saw
+//! (API Gateway's `sourceIp`, or the TCP peer locally), never a client header.
+
+use std::time::Duration;
+
+use crate::error::ApiError;
+use crate::http::ApiRequest;
+use crate::state::AppState;
+use crate::store::{LoginState, LOGIN_STATE_SK};
+use crate::tokens::sha256_b64;
+
+const WINDOW_SECONDS: i64 = 60;
+
+/// The 429 detail of each limited route (`Too many … attempts. Please try again later.`).
+pub fn detail(scope: &str) -> &'static str {
+    match scope {
+        "register" => "Too many registration attempts. Please try again later.",
+        "guest" => "Too many guest attempts. Please try again later.",
+        "login" => "Too many login attempts. Please try again later.",
+        "refresh" => "Too many refresh attempts. Please try again later.",
+        "verify" => "Too many verify attempts. Please try again later.",
+        "forgot" | "reset" => "Too many password reset attempts. Please try again later.",
+        "verification" => "Too many verification email attempts. Please try again later.",
+        "email_verify" => "Too many email verification attempts. Please try again later.",
+        "password" => "Too many password change attempts. Please try again later.",
+        "upgrade" => "Too many upgrade attempts. Please try again later.",
+        "delete_account" => "Too many account deletion attempts. Please try again later.",
+        "update_profile" => "Too many profile update attempts. Please try again later.",
+        _ => "Too many attempts. Please try again later.",
+    }
+}
+
+/// Counts this request against its route's per-IP limit; 429 once the window is full.
+pub async fn check_ip(state: &AppState, scope: &'static str, req: &ApiRequest) -> Result<(), ApiError> {
+    if !state.config.rate_limits_enabled {
+        return Ok(());
+    }
+    let Some(&(_, limit)) = state.config.rate_limits.per_minute.iter().find(|(name, _)| *name == scope) else {
+        return Ok(());
+    };
+    let now = state.clock.now_secs();
+    let window = now - now.rem_euclid(WINDOW_SECONDS);
+    let ip = req.source_ip.as_deref().unwrap_or("unknown");
+    let pk = format!("RATE#{scope}#{ip}");
+    if state.store.count_in_window(pk, window, limit, window + 2 * WINDOW_SECONDS).await? {
+        Ok(())
+    } else {
+        tracing::info!(request_id = %req.request_id, scope, ip, "rate limited");
+        Err(ApiError::RateLimited { detail: detail(scope), retry_after: (window + WINDOW_SECONDS - now).max(1) as u64 })
+    }
+}
+
+/// The key of an identifier's back-off state. Hashed: it bounds the key's size and keeps
+/// identifiers that belong to nobody out of the table in clear.
+pub fn login_key(identifier_claim: &str) -> String {
+    format!("LOGIN#{}", sha256_b64(identifier_claim.as_bytes()))
+}
+
+/// How long the `failures`-th consecutive failure locks its identifier.
+pub fn backoff(state: &AppState, failures: u32) -> Option<Duration> {
+    let limits = &state.config.rate_limits;
+    let beyond = failures.checked_sub(limits.lockout_after)?;
+    let doubled = limits.lockout_base.saturating_mul(1u32 << beyond.min(20));
+    Some(doubled.min(limits.lockout_max))
+}
+
+fn locked(retry_after_ms: i64) -> ApiError {
+    ApiError::RateLimited { detail: detail("login"), retry_after: (retry_after_ms.max(1) as u64).div_ceil(1000) }
+}
+
+/// Admits a login attempt for an identifier, or refuses it while the identifier is locked
+/// or disabled. Admitted attempts are counted as failures up front (a success clears them),
+/// and the attempt that reaches the threshold sets the lock itself, so parallel attempts
+/// get no more guesses than sequential ones.
+pub async fn admit_login(
+    state: &AppState,
+    login_pk: &str,
+    current: Option<&LoginState>,
+    known_account: bool,
+) -> Result<(), ApiError> {
+    if !state.config.rate_limits_enabled {
+        return Ok(());
+    }
+    let limits = &state.config.rate_limits;
+    let now = state.clock.now_ms();
+    let failures = current.map_or(0, |s| s.failures);
+    if failures >= limits.disable_after {
+        // Disabled until a password reset clears it (or, for identifiers of nobody, until TTL).
+        return Err(locked(limits.lockout_max.as_millis() as i64));
+    }
+    if let Some(until) = current.map(|s| s.locked_until).filter(|until| *until > now) {
+        return Err(locked(until - now));
+    }
+    let next = failures + 1;
+    let locked_until = backoff(state, next).map_or(0, |d| now + d.as_millis() as i64);
+    let keep_for = match (next >= limits.disable_after, known_account) {
+        (true, true) => Duration::from_secs(10 * 365 * 86_400),
+        (true, false) => Duration::from_secs(30 * 86_400),
+        _ => Duration::from_secs(86_400),
+    };
+    let record = LoginState {
+        pk: login_pk.to_owned(),
+        sk: LOGIN_STATE_SK.to_owned(),
+        failures: next,
+        locked_until,
+        ttl: (now + keep_for.as_millis() as i64).div_euclid(1000),
+    };
+    if state.store.reserve_login(&record, current.map(|s| s.failures)).await? {
+        Ok(())
+    } else {
+        // Another attempt on this identifier was counted in between: refuse this one.
+        Err(locked(1000))
+    }
+}
