@@ -9,7 +9,7 @@ export SAM_CLI_TELEMETRY := 0
 # sam/cfn-lint need a region to validate against, never credentials.
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run test deps java lint rust-checks contract clean
+.PHONY: run test deps java lint rust-checks contract bench clean
 
 run: deps
 	cargo run -p bookshelf-local
@@ -29,6 +29,10 @@ lint: $(VENV)/.installed
 contract: deps
 	cargo build -p bookshelf-local
 	scripts/contract.sh
+
+# Cold starts, sizes, warm handler time, round trips, memory and load (release builds).
+bench: deps
+	scripts/bench.sh
 
 deps: node_modules/.installed java
 

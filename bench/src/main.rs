@@ -1,0 +1,692 @@
+//! `make bench`: measures what `../shared/design.md` holds us to, on this machine.
+//!
+//! - cold start of every function's real release binary under a local Runtime API emulator
+//!   (process start → first poll, and → first response), median of 10 starts;
+//! - binary size (stripped x86_64 from `target/release`, arm64 from `target/lambda` when
+//!   `cargo lambda build --arm64` has produced it);
+//! - warm handler time per route in process against DynamoDB Local, split into time inside
+//!   the database calls (measured by an SDK interceptor, which also counts round trips) and
+//!   outside them, p50/p99 over 1,000 calls; and the bare argon2 verify for comparison;
+//! - peak RSS of each function after 20 warm invocations;
+//! - load on the release local server over loopback at fixed concurrency.
+//!
+//! Prints one table, writes `bench/results.json` and `bench/chart.svg`, and refreshes the
+//! README's table between its `bench:start`/`bench:end` markers.
+
+#![allow(clippy::unwrap_used)] // a measuring tool: a failed unwrap is a failed run, said loudly
+
+mod probe;
+mod runtime_api;
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bookshelf::config::Config;
+use bookshelf::http::ApiRequest;
+use bookshelf::routes::{self, Route, ROUTES};
+use bookshelf::state::AppState;
+use http::{header, HeaderValue, Method};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+const COLD_STARTS: usize = 10;
+const WARM_CALLS: usize = 1_000;
+const RSS_INVOCATIONS: usize = 20;
+const LOAD_CONCURRENCY: usize = 16;
+const LOAD_SECONDS: u64 = 5;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}{}", &uuid::Uuid::new_v4().simple().to_string()[..16])
+}
+
+fn password() -> String {
+    format!("Vx9#{}!Qm", &uuid::Uuid::new_v4().simple().to_string()[..14])
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Everything one run needs: DynamoDB Local, a table, keys and the service configuration.
+struct Env {
+    endpoint: String,
+    table: String,
+    keys: String,
+    outbox: PathBuf,
+}
+
+impl Env {
+    fn vars(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("TABLE_NAME", self.table.clone()),
+            ("DYNAMODB_ENDPOINT", self.endpoint.clone()),
+            ("JWT_KEYS", self.keys.clone()),
+            ("MAIL_SENDER", "outbox".into()),
+            ("MAIL_OUTBOX_DIR", self.outbox.display().to_string()),
+            ("APP_BASE_URL", "https://books.example.com".into()),
+            ("RUST_LOG", "warn".into()),
+        ]
+    }
+
+    async fn state(&self) -> AppState {
+        let vars = self.vars();
+        let config = Config::from_lookup(|name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone())).unwrap();
+        AppState::from_config(config).await.unwrap()
+    }
+}
+
+/// A freshly registered account and its first tokens.
+#[derive(Clone)]
+struct Account {
+    username: String,
+    email: String,
+    password: String,
+    access: String,
+    refresh: String,
+    sid: String,
+}
+
+fn request(method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> ApiRequest {
+    let mut req = ApiRequest::new(method, path);
+    let [a, b, c, ..] = *uuid::Uuid::new_v4().as_bytes();
+    req.source_ip = Some(format!("10.{a}.{b}.{c}"));
+    req.headers.insert(header::USER_AGENT, HeaderValue::from_static("bookshelf-bench"));
+    if let Some(token) = token {
+        req.headers.insert(header::AUTHORIZATION, HeaderValue::from_str(&format!("Bearer {token}")).unwrap());
+    }
+    if let Some(body) = body {
+        req.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        req.body = serde_json::to_vec(&body).unwrap();
+    }
+    req
+}
+
+async fn call(state: &Arc<AppState>, req: ApiRequest) -> (u16, Value) {
+    let route = match routes::resolve(&req.method, &req.path) {
+        routes::Resolution::Found(spec, _) => spec.route,
+        _ => Route::Fallback,
+    };
+    let mut req = req;
+    if let routes::Resolution::Found(_, params) = routes::resolve(&req.method, &req.path) {
+        req.path_params = params;
+    }
+    let response = routes::respond(Arc::clone(state), route, req).await;
+    let body = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
+    (response.status.as_u16(), body)
+}
+
+async fn register(state: &Arc<AppState>) -> Account {
+    let username = unique("bench_");
+    let email = format!("{username}@example.com");
+    let password = password();
+    let body = json!({"username": username, "email": email, "password": password});
+    let (status, reply) = call(state, request(Method::POST, "/api/v1/auth/register", None, Some(body))).await;
+    assert_eq!(status, 201, "{reply}");
+    let access = reply["access_token"].as_str().unwrap().to_owned();
+    let sid = claims(&access)["sid"].as_str().unwrap().to_owned();
+    Account { username, email, password, access, refresh: reply["refresh_token"].as_str().unwrap().to_owned(), sid }
+}
+
+/// The claims segment of a JWT as JSON (the bench only reads its own tokens).
+fn claims(token: &str) -> Value {
+    use base64::Engine;
+    let segment = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(segment).unwrap()).unwrap()
+}
+
+// ---------------------------------------------------------------- warm, in process
+
+#[derive(Debug, Clone, Serialize)]
+struct Warm {
+    route: String,
+    calls: usize,
+    round_trips: f64,
+    total_p50_ms: f64,
+    total_p99_ms: f64,
+    outside_db_p50_ms: f64,
+    outside_db_p99_ms: f64,
+    db_p50_ms: f64,
+}
+
+async fn measure<F, Fut>(name: &str, calls: usize, probe: &probe::Probe, mut one: F) -> Warm
+where
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = u16>,
+{
+    let (mut total, mut outside, mut inside) = (Vec::new(), Vec::new(), Vec::new());
+    let mut trips = 0u64;
+    for i in 0..calls {
+        probe.take();
+        let started = Instant::now();
+        let status = one(i).await;
+        let elapsed = started.elapsed();
+        assert!(status < 500, "{name}: {status}");
+        let (n, db) = probe.take();
+        trips += n;
+        total.push(ms(elapsed));
+        inside.push(ms(db));
+        outside.push(ms(elapsed.saturating_sub(db)));
+    }
+    for v in [&mut total, &mut outside, &mut inside] {
+        v.sort_by(|a, b| a.total_cmp(b));
+    }
+    Warm {
+        route: name.to_owned(),
+        calls,
+        round_trips: trips as f64 / calls as f64,
+        total_p50_ms: percentile(&total, 50.0),
+        total_p99_ms: percentile(&total, 99.0),
+        outside_db_p50_ms: percentile(&outside, 50.0),
+        outside_db_p99_ms: percentile(&outside, 99.0),
+        db_p50_ms: percentile(&inside, 50.0),
+    }
+}
+
+async fn warm(env: &Env) -> (Vec<Warm>, f64) {
+    let probe = probe::Probe::default();
+    let mut state = env.state().await;
+    state.store = state.store.with_interceptor(probe.clone());
+    let state = Arc::new(state);
+    let account = register(&state).await;
+    let mut results = Vec::new();
+
+    results.push(
+        measure("POST /register", WARM_CALLS, &probe, |_| {
+            let state = Arc::clone(&state);
+            async move {
+                let name = unique("bench_");
+                let body = json!({"username": name, "email": format!("{name}@example.com"), "password": password()});
+                call(&state, request(Method::POST, "/api/v1/auth/register", None, Some(body))).await.0
+            }
+        })
+        .await,
+    );
+    results.push(
+        measure("POST /login", WARM_CALLS, &probe, |_| {
+            let (state, a) = (Arc::clone(&state), account.clone());
+            async move {
+                let body = json!({"username": a.username, "password": a.password});
+                call(&state, request(Method::POST, "/api/v1/auth/login", None, Some(body))).await.0
+            }
+        })
+        .await,
+    );
+    let chain = Arc::new(std::sync::Mutex::new(account.refresh.clone()));
+    results.push(
+        measure("POST /refresh", WARM_CALLS, &probe, |_| {
+            let (state, chain) = (Arc::clone(&state), Arc::clone(&chain));
+            async move {
+                let token = chain.lock().unwrap().clone();
+                let (status, body) =
+                    call(&state, request(Method::POST, "/api/v1/auth/refresh", None, Some(json!({"refresh_token": token}))))
+                        .await;
+                *chain.lock().unwrap() = body["refresh_token"].as_str().unwrap().to_owned();
+                status
+            }
+        })
+        .await,
+    );
+    // A fresh access token: the chain above rotated the session, which keeps it live.
+    let (_, login) =
+        call(&state, request(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": account.username, "password": account.password}))))
+            .await;
+    let access = login["access_token"].as_str().unwrap().to_owned();
+    for (name, method, path, body) in [
+        ("GET /me", Method::GET, "/api/v1/auth/me", None),
+        ("POST /verify", Method::POST, "/api/v1/auth/verify", Some(json!({"token": access}))),
+        ("GET /sessions", Method::GET, "/api/v1/auth/sessions", None),
+        ("PATCH /me", Method::PATCH, "/api/v1/auth/me", Some(json!({"display_name": "Bench Reader"}))),
+        ("GET /.well-known/jwks.json", Method::GET, "/.well-known/jwks.json", None),
+    ] {
+        let token = if path.contains("verify") || path.contains("jwks") { None } else { Some(access.clone()) };
+        results.push(
+            measure(name, WARM_CALLS, &probe, |_| {
+                let (state, token, body, method) = (Arc::clone(&state), token.clone(), body.clone(), method.clone());
+                async move { call(&state, request(method, path, token.as_deref(), body)).await.0 }
+            })
+            .await,
+        );
+    }
+    let device = unique("bench-device-");
+    results.push(
+        measure("POST /guest (returning)", WARM_CALLS, &probe, |_| {
+            let (state, device) = (Arc::clone(&state), device.clone());
+            async move { call(&state, request(Method::POST, "/api/v1/auth/guest", None, Some(json!({"device_id": device})))).await.0 }
+        })
+        .await,
+    );
+    results.push(
+        measure("POST /logout", WARM_CALLS, &probe, |_| {
+            let (state, token) = (Arc::clone(&state), access.clone());
+            async move { call(&state, request(Method::POST, "/api/v1/auth/logout", Some(&token), None)).await.0 }
+        })
+        .await,
+    );
+
+    // The bare argon2id verify both login and register pay for.
+    let stored = bookshelf::password::hash(&bookshelf::domain::Password::parse(password()).unwrap()).await.unwrap();
+    let mut argon = Vec::new();
+    for _ in 0..100 {
+        let started = Instant::now();
+        bookshelf::password::verify("wrong-password-123", Some(&stored)).await.unwrap();
+        argon.push(ms(started.elapsed()));
+    }
+    argon.sort_by(|a, b| a.total_cmp(b));
+    (results, percentile(&argon, 50.0))
+}
+
+// ---------------------------------------------------------------- cold starts
+
+#[derive(Debug, Clone, Serialize)]
+struct Cold {
+    function: String,
+    init_ms: f64,
+    first_response_ms: f64,
+    status: u16,
+    peak_rss_mb: f64,
+    size_x86_mb: f64,
+    size_arm64_mb: Option<f64>,
+}
+
+fn event(method: &str, path: &str, resource: &str, token: Option<&str>, body: Option<&Value>, params: Option<Value>) -> Vec<u8> {
+    let base: Value = serde_json::from_str(&std::fs::read_to_string(root().join("events/get-me.json")).unwrap()).unwrap();
+    let mut e = base;
+    e["httpMethod"] = json!(method);
+    e["path"] = json!(path);
+    e["resource"] = json!(resource);
+    e["requestContext"]["httpMethod"] = json!(method);
+    e["requestContext"]["resourcePath"] = json!(resource);
+    e["requestContext"]["path"] = json!(format!("/v1{path}"));
+    e["pathParameters"] = params.unwrap_or(Value::Null);
+    let auth = token.map(|t| format!("Bearer {t}"));
+    for (key, value) in [("Authorization", auth)] {
+        match value {
+            Some(v) => {
+                e["headers"][key] = json!(v);
+                e["multiValueHeaders"][key] = json!([v]);
+            }
+            None => {
+                e["headers"].as_object_mut().unwrap().remove(key);
+                e["multiValueHeaders"].as_object_mut().unwrap().remove(key);
+            }
+        }
+    }
+    e["body"] = body.map_or(Value::Null, |b| json!(b.to_string()));
+    serde_json::to_vec(&e).unwrap()
+}
+
+/// The event a function's cold start is measured with, and the account it acts on.
+async fn scenario(state: &Arc<AppState>, function: &str) -> Vec<u8> {
+    let a = register(state).await;
+    let t = Some(a.access.as_str());
+    let spec = ROUTES.iter().find(|r| r.function == function);
+    let (method, path) = spec.map_or(("GET", "/api/v1/auth/login"), |s| (s.method, s.path));
+    let body = match function {
+        "register" => Some(json!({"username": unique("cold_"), "password": password()})),
+        "login" => Some(json!({"username": a.username, "password": a.password})),
+        "refresh" => Some(json!({"refresh_token": a.refresh})),
+        "verify" => Some(json!({"token": a.access})),
+        "update-me" => Some(json!({"display_name": "Cold Reader"})),
+        "delete-me" => Some(json!({"password": a.password})),
+        "change-password" => Some(json!({"current_password": a.password, "new_password": password()})),
+        "guest" => Some(json!({"device_id": unique("cold-device-")})),
+        "guest-upgrade" => Some(json!({"email": format!("{}@example.com", unique("up_")), "password": password()})),
+        "forgot-password" => Some(json!({"email": a.email})),
+        "verify-email" | "reset-password" => Some(json!({"token": "bench-token-that-was-never-mailed", "new_password": password()})),
+        "logout" | "request-verification" => Some(json!({})),
+        _ => None,
+    };
+    let token = match function {
+        "guest-upgrade" => {
+            let (_, g) =
+                call(state, request(Method::POST, "/api/v1/auth/guest", None, Some(json!({"device_id": unique("d-")})))).await;
+            Some(g["access_token"].as_str().unwrap().to_owned())
+        }
+        "register" | "login" | "refresh" | "verify" | "guest" | "forgot-password" | "verify-email" | "reset-password"
+        | "jwks" | "fallback" => None,
+        _ => t.map(str::to_owned),
+    };
+    let (concrete, params) = match function {
+        "delete-session" => (format!("/api/v1/auth/sessions/{}", a.sid), Some(json!({"id": a.sid}))),
+        _ => (path.to_owned(), None),
+    };
+    event(method, &concrete, path, token.as_deref(), body.as_ref(), params)
+}
+
+fn peak_rss_mb(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+async fn start_once(binary: &Path, env: &Env, function: &str, event: Vec<u8>, invocations: usize) -> (f64, f64, u16, f64) {
+    let mut emulator = runtime_api::Emulator::start(event, invocations).await.unwrap();
+    let started = Instant::now();
+    let mut child = tokio::process::Command::new(binary)
+        .envs(env.vars())
+        .env("AWS_LAMBDA_RUNTIME_API", emulator.addr.to_string())
+        .env("AWS_LAMBDA_FUNCTION_NAME", function)
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{function}"))
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
+        .env("AWS_REGION", "us-east-1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut first = None;
+    for _ in 0..invocations {
+        match tokio::time::timeout(Duration::from_secs(20), emulator.responses.recv()).await {
+            Ok(Some(response)) => {
+                first.get_or_insert(response);
+            }
+            _ => panic!("{function}: no response from the function"),
+        }
+    }
+    let rss = child.id().map_or(f64::NAN, peak_rss_mb);
+    let _ = child.kill().await;
+    let init = emulator.first_poll.lock().unwrap().map_or(f64::NAN, |at| ms(at - started));
+    let (at, status) = first.unwrap();
+    (init, ms(at - started), status, rss)
+}
+
+fn size_mb(path: &Path) -> Option<f64> {
+    std::fs::metadata(path).ok().map(|m| m.len() as f64 / 1_048_576.0)
+}
+
+async fn cold(env: &Env) -> Vec<Cold> {
+    let state = Arc::new(env.state().await);
+    let release = root().join("target/release");
+    let mut functions: Vec<&str> = ROUTES.iter().map(|r| r.function).collect();
+    functions.push("fallback");
+    let mut results = Vec::new();
+    for function in functions {
+        let binary = release.join(function);
+        let (mut inits, mut firsts, mut status) = (Vec::new(), Vec::new(), 0);
+        for _ in 0..COLD_STARTS {
+            let event = scenario(&state, function).await;
+            let (init, first, s, _) = start_once(&binary, env, function, event, 1).await;
+            inits.push(init);
+            firsts.push(first);
+            status = s;
+        }
+        inits.sort_by(|a, b| a.total_cmp(b));
+        firsts.sort_by(|a, b| a.total_cmp(b));
+        let event = scenario(&state, function).await;
+        let (_, _, _, rss) = start_once(&binary, env, function, event, RSS_INVOCATIONS).await;
+        let cold = Cold {
+            function: function.to_owned(),
+            init_ms: percentile(&inits, 50.0),
+            first_response_ms: percentile(&firsts, 50.0),
+            status,
+            peak_rss_mb: rss,
+            size_x86_mb: size_mb(&binary).unwrap_or(f64::NAN),
+            size_arm64_mb: size_mb(&root().join("target/lambda").join(function).join("bootstrap")),
+        };
+        eprintln!("cold {function}: init {:.1} ms, first response {:.1} ms ({status})", cold.init_ms, cold.first_response_ms);
+        results.push(cold);
+    }
+    results
+}
+
+// ---------------------------------------------------------------- load
+
+#[derive(Debug, Clone, Serialize)]
+struct Load {
+    route: String,
+    requests: usize,
+    errors: usize,
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+async fn load(env: &Env) -> Vec<Load> {
+    use http_body_util::{BodyExt, Full};
+    use hyper::body::Bytes;
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut server = tokio::process::Command::new(root().join("target/release/bookshelf-local"))
+        .envs(env.vars())
+        .env("PORT", port.to_string())
+        .env("RATE_LIMITS_ENABLED", "false")
+        .env("LOCAL_USAGE_PLAN_RATE", "1000000")
+        .env("LOCAL_USAGE_PLAN_BURST", "1000000")
+        .current_dir(root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .pool_max_idle_per_host(LOAD_CONCURRENCY)
+        .build_http::<Full<Bytes>>();
+    let base = format!("http://127.0.0.1:{port}/api/v1/auth");
+    for _ in 0..100 {
+        if client.get(format!("http://127.0.0.1:{port}/.well-known/jwks.json").parse().unwrap()).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let send = {
+        let client = client.clone();
+        move |method: &str, url: String, token: Option<String>, body: Option<Value>| {
+            let client = client.clone();
+            let mut builder = hyper::Request::builder().method(method).uri(url).header("x-api-key", "local-dev-key");
+            if let Some(t) = token {
+                builder = builder.header("authorization", format!("Bearer {t}"));
+            }
+            let bytes = body.map(|b| b.to_string()).unwrap_or_default();
+            let req = builder.header("content-type", "application/json").body(Full::new(Bytes::from(bytes))).unwrap();
+            async move {
+                match client.request(req).await {
+                    Ok(resp) => {
+                        let status = resp.status().as_u16();
+                        let body = resp.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                        (status, serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null))
+                    }
+                    Err(_) => (0, Value::Null),
+                }
+            }
+        }
+    };
+    let identity = json!({"username": unique("load_"), "password": password()});
+    let (_, registered) = send("POST", format!("{base}/register"), None, Some(identity.clone())).await;
+    let access = registered["access_token"].as_str().unwrap().to_owned();
+
+    let mut results = Vec::new();
+    for route in ["GET /me", "POST /refresh", "POST /login"] {
+        // Each worker refreshes its own session's chain.
+        let mut chains = Vec::new();
+        if route == "POST /refresh" {
+            for _ in 0..LOAD_CONCURRENCY {
+                let (_, s) = send("POST", format!("{base}/login"), None, Some(identity.clone())).await;
+                chains.push(s["refresh_token"].as_str().unwrap().to_owned());
+            }
+        }
+        let deadline = Instant::now() + Duration::from_secs(LOAD_SECONDS);
+        let started = Instant::now();
+        let workers: Vec<_> = (0..LOAD_CONCURRENCY)
+            .map(|w| {
+                let (send, base, access, identity) = (send.clone(), base.clone(), access.clone(), identity.clone());
+                let mut chain = chains.get(w).cloned().unwrap_or_default();
+                tokio::spawn(async move {
+                    let (mut latencies, mut errors) = (Vec::new(), 0usize);
+                    while Instant::now() < deadline {
+                        let t = Instant::now();
+                        let (status, body) = match route {
+                            "GET /me" => send("GET", format!("{base}/me"), Some(access.clone()), None).await,
+                            "POST /refresh" => {
+                                send("POST", format!("{base}/refresh"), None, Some(json!({"refresh_token": chain}))).await
+                            }
+                            _ => send("POST", format!("{base}/login"), None, Some(identity.clone())).await,
+                        };
+                        latencies.push(ms(t.elapsed()));
+                        if status != 200 {
+                            errors += 1;
+                        } else if route == "POST /refresh" {
+                            chain = body["refresh_token"].as_str().unwrap_or_default().to_owned();
+                        }
+                    }
+                    (latencies, errors)
+                })
+            })
+            .collect();
+        let (mut all, mut errors) = (Vec::new(), 0);
+        for worker in workers {
+            let (l, e) = worker.await.unwrap();
+            all.extend(l);
+            errors += e;
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        all.sort_by(|a, b| a.total_cmp(b));
+        results.push(Load {
+            route: route.to_owned(),
+            requests: all.len(),
+            errors,
+            rps: all.len() as f64 / elapsed,
+            p50_ms: percentile(&all, 50.0),
+            p99_ms: percentile(&all, 99.0),
+        });
+        eprintln!("load {route}: {:.0} req/s", results.last().unwrap().rps);
+    }
+    let _ = server.kill().await;
+    results
+}
+
+// ---------------------------------------------------------------- report
+
+fn table(cold: &[Cold], warm: &[Warm], argon_p50: f64, load: &[Load]) -> String {
+    let mut out = String::new();
+    out.push_str("| function | init p50 (ms) | first response p50 (ms) | status | peak RSS (MB) | x86_64 (MB) | arm64 (MB) |\n");
+    out.push_str("|---|---:|---:|---:|---:|---:|---:|\n");
+    for c in cold {
+        let arm = c.size_arm64_mb.map_or("–".to_owned(), |s| format!("{s:.2}"));
+        out.push_str(&format!(
+            "| {} | {:.1} | {:.1} | {} | {:.1} | {:.2} | {arm} |\n",
+            c.function, c.init_ms, c.first_response_ms, c.status, c.peak_rss_mb, c.size_x86_mb
+        ));
+    }
+    out.push_str("\n| route (in process, DynamoDB Local) | calls | round trips | p50 (ms) | p99 (ms) | outside DB p50 (ms) | outside DB p99 (ms) | DB p50 (ms) |\n");
+    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    for w in warm {
+        out.push_str(&format!(
+            "| {} | {} | {:.2} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |\n",
+            w.route, w.calls, w.round_trips, w.total_p50_ms, w.total_p99_ms, w.outside_db_p50_ms, w.outside_db_p99_ms, w.db_p50_ms
+        ));
+    }
+    out.push_str(&format!("\nBare argon2id verify (m=19456 KiB, t=2, p=1): p50 {argon_p50:.1} ms.\n"));
+    out.push_str(&format!(
+        "\n| load (release local server, {LOAD_CONCURRENCY} connections, {LOAD_SECONDS} s) | requests | errors | req/s | p50 (ms) | p99 (ms) |\n"
+    ));
+    out.push_str("|---|---:|---:|---:|---:|---:|\n");
+    for l in load {
+        out.push_str(&format!(
+            "| {} | {} | {} | {:.0} | {:.2} | {:.2} |\n",
+            l.route, l.requests, l.errors, l.rps, l.p50_ms, l.p99_ms
+        ));
+    }
+    out
+}
+
+fn chart(cold: &[Cold]) -> String {
+    let width = 720.0;
+    let bar = 18.0;
+    let height = 40.0 + bar * 1.5 * cold.len() as f64;
+    let max = cold.iter().map(|c| c.first_response_ms).fold(1.0, f64::max);
+    let scale = (width - 260.0) / max;
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" font-family=\"sans-serif\" font-size=\"12\">\
+         <text x=\"10\" y=\"20\" font-weight=\"bold\">Cold start per function (ms, median of {COLD_STARTS}): init, then first response</text>"
+    );
+    for (i, c) in cold.iter().enumerate() {
+        let y = 35.0 + i as f64 * bar * 1.5;
+        svg.push_str(&format!(
+            "<text x=\"10\" y=\"{:.0}\">{}</text>\
+             <rect x=\"160\" y=\"{y:.0}\" width=\"{:.1}\" height=\"{bar}\" fill=\"#c7d7f0\"/>\
+             <rect x=\"160\" y=\"{y:.0}\" width=\"{:.1}\" height=\"{bar}\" fill=\"#3b6fb6\"/>\
+             <text x=\"{:.0}\" y=\"{:.0}\">{:.1} / {:.1}</text>",
+            y + 13.0,
+            c.function,
+            c.first_response_ms * scale,
+            c.init_ms * scale,
+            165.0 + c.first_response_ms * scale,
+            y + 13.0,
+            c.init_ms,
+            c.first_response_ms
+        ));
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
+fn update_readme(table: &str) {
+    let path = root().join("README.md");
+    let Ok(readme) = std::fs::read_to_string(&path) else { return };
+    let (start, end) = ("<!-- bench:start -->", "<!-- bench:end -->");
+    if let (Some(a), Some(b)) = (readme.find(start), readme.find(end)) {
+        let updated = format!("{}{start}\n{table}{}", &readme[..a], &readme[b..]);
+        let _ = std::fs::write(path, updated);
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let root = root();
+    let db = match std::env::var("DYNAMODB_ENDPOINT") {
+        Ok(_) => None,
+        Err(_) => Some(bookshelf_local::dynamodb_local::DynamoDbLocal::start(&root).unwrap()),
+    };
+    let endpoint = std::env::var("DYNAMODB_ENDPOINT").unwrap_or_else(|_| db.as_ref().unwrap().endpoint.clone());
+    let env = Env {
+        endpoint,
+        table: format!("bench-{}", uuid::Uuid::new_v4().simple()),
+        keys: bookshelf::keys::generate_document().unwrap(),
+        outbox: std::env::temp_dir().join(format!("bench-outbox-{}", uuid::Uuid::new_v4().simple())),
+    };
+    let state = env.state().await;
+    let template = std::fs::read_to_string(root.join("template.yaml")).unwrap();
+    let schema = bookshelf_local::tables::auth_table(&template).unwrap();
+    bookshelf_local::tables::create(state.store.client(), &env.table, &schema).await.unwrap();
+
+    let skip = |part: &str| std::env::var("BENCH_SKIP").is_ok_and(|s| s.split(',').any(|p| p == part));
+    let cold = if skip("cold") { Vec::new() } else { cold(&env).await };
+    let (warm, argon) = if skip("warm") { (Vec::new(), f64::NAN) } else { warm(&env).await };
+    let load = if skip("load") { Vec::new() } else { load(&env).await };
+
+    let table = table(&cold, &warm, argon, &load);
+    println!("{table}");
+    let json = json!({
+        "machine": {"cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)},
+        "cold": cold,
+        "warm": warm,
+        "argon2_verify_p50_ms": argon,
+        "load": load,
+    });
+    let dir = root.join("bench");
+    std::fs::write(dir.join("results.json"), serde_json::to_string_pretty(&json).unwrap()).unwrap();
+    std::fs::write(dir.join("chart.svg"), chart(&cold)).unwrap();
+    update_readme(&table);
+    drop(db);
+}
