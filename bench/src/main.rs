@@ -231,9 +231,11 @@ async fn warm(env: &Env) -> (Vec<Warm>, f64) {
             let (state, chain) = (Arc::clone(&state), Arc::clone(&chain));
             async move {
                 let token = chain.lock().unwrap().clone();
-                let (status, body) =
-                    call(&state, request(Method::POST, "/api/v1/auth/refresh", None, Some(json!({"refresh_token": token}))))
-                        .await;
+                let (status, body) = call(
+                    &state,
+                    request(Method::POST, "/api/v1/auth/refresh", None, Some(json!({"refresh_token": token}))),
+                )
+                .await;
                 *chain.lock().unwrap() = body["refresh_token"].as_str().unwrap().to_owned();
                 status
             }
@@ -241,9 +243,16 @@ async fn warm(env: &Env) -> (Vec<Warm>, f64) {
         .await,
     );
     // A fresh access token: the chain above rotated the session, which keeps it live.
-    let (_, login) =
-        call(&state, request(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": account.username, "password": account.password}))))
-            .await;
+    let (_, login) = call(
+        &state,
+        request(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"username": account.username, "password": account.password})),
+        ),
+    )
+    .await;
     let access = login["access_token"].as_str().unwrap().to_owned();
     for (name, method, path, body) in [
         ("GET /me", Method::GET, "/api/v1/auth/me", None),
@@ -265,7 +274,11 @@ async fn warm(env: &Env) -> (Vec<Warm>, f64) {
     results.push(
         measure("POST /guest (returning)", WARM_CALLS, &probe, |_| {
             let (state, device) = (Arc::clone(&state), device.clone());
-            async move { call(&state, request(Method::POST, "/api/v1/auth/guest", None, Some(json!({"device_id": device})))).await.0 }
+            async move {
+                call(&state, request(Method::POST, "/api/v1/auth/guest", None, Some(json!({"device_id": device}))))
+                    .await
+                    .0
+            }
         })
         .await,
     );
@@ -302,8 +315,16 @@ struct Cold {
     size_arm64_mb: Option<f64>,
 }
 
-fn event(method: &str, path: &str, resource: &str, token: Option<&str>, body: Option<&Value>, params: Option<Value>) -> Vec<u8> {
-    let base: Value = serde_json::from_str(&std::fs::read_to_string(root().join("events/get-me.json")).unwrap()).unwrap();
+fn event(
+    method: &str,
+    path: &str,
+    resource: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+    params: Option<Value>,
+) -> Vec<u8> {
+    let base: Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("events/get-me.json")).unwrap()).unwrap();
     let mut e = base;
     e["httpMethod"] = json!(method);
     e["path"] = json!(path);
@@ -346,18 +367,23 @@ async fn scenario(state: &Arc<AppState>, function: &str) -> Vec<u8> {
         "guest" => Some(json!({"device_id": unique("cold-device-")})),
         "guest-upgrade" => Some(json!({"email": format!("{}@example.com", unique("up_")), "password": password()})),
         "forgot-password" => Some(json!({"email": a.email})),
-        "verify-email" | "reset-password" => Some(json!({"token": "bench-token-that-was-never-mailed", "new_password": password()})),
+        "verify-email" | "reset-password" => {
+            Some(json!({"token": "bench-token-that-was-never-mailed", "new_password": password()}))
+        }
         "logout" | "request-verification" => Some(json!({})),
         _ => None,
     };
     let token = match function {
         "guest-upgrade" => {
-            let (_, g) =
-                call(state, request(Method::POST, "/api/v1/auth/guest", None, Some(json!({"device_id": unique("d-")})))).await;
+            let (_, g) = call(
+                state,
+                request(Method::POST, "/api/v1/auth/guest", None, Some(json!({"device_id": unique("d-")}))),
+            )
+            .await;
             Some(g["access_token"].as_str().unwrap().to_owned())
         }
-        "register" | "login" | "refresh" | "verify" | "guest" | "forgot-password" | "verify-email" | "reset-password"
-        | "jwks" | "fallback" => None,
+        "register" | "login" | "refresh" | "verify" | "guest" | "forgot-password" | "verify-email"
+        | "reset-password" | "jwks" | "fallback" => None,
         _ => t.map(str::to_owned),
     };
     let (concrete, params) = match function {
@@ -377,7 +403,13 @@ fn peak_rss_mb(pid: u32) -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
-async fn start_once(binary: &Path, env: &Env, function: &str, event: Vec<u8>, invocations: usize) -> (f64, f64, u16, f64) {
+async fn start_once(
+    binary: &Path,
+    env: &Env,
+    function: &str,
+    event: Vec<u8>,
+    invocations: usize,
+) -> (f64, f64, u16, f64) {
     let mut emulator = runtime_api::Emulator::start(event, invocations).await.unwrap();
     let started = Instant::now();
     let mut child = tokio::process::Command::new(binary)
@@ -444,7 +476,10 @@ async fn cold(env: &Env) -> Vec<Cold> {
             size_x86_mb: size_mb(&binary).unwrap_or(f64::NAN),
             size_arm64_mb: size_mb(&root().join("target/lambda").join(function).join("bootstrap")),
         };
-        eprintln!("cold {function}: init {:.1} ms, first response {:.1} ms ({status})", cold.init_ms, cold.first_response_ms);
+        eprintln!(
+            "cold {function}: init {:.1} ms, first response {:.1} ms ({status})",
+            cold.init_ms, cold.first_response_ms
+        );
         results.push(cold);
     }
     results
@@ -538,7 +573,8 @@ async fn load(env: &Env) -> Vec<Load> {
                         let (status, body) = match route {
                             "GET /me" => send("GET", format!("{base}/me"), Some(access.clone()), None).await,
                             "POST /refresh" => {
-                                send("POST", format!("{base}/refresh"), None, Some(json!({"refresh_token": chain}))).await
+                                send("POST", format!("{base}/refresh"), None, Some(json!({"refresh_token": chain})))
+                                    .await
                             }
                             _ => send("POST", format!("{base}/login"), None, Some(identity.clone())).await,
                         };
@@ -579,7 +615,9 @@ async fn load(env: &Env) -> Vec<Load> {
 
 fn table(cold: &[Cold], warm: &[Warm], argon_p50: f64, load: &[Load]) -> String {
     let mut out = String::new();
-    out.push_str("| function | init p50 (ms) | first response p50 (ms) | status | peak RSS (MB) | x86_64 (MB) | arm64 (MB) |\n");
+    out.push_str(
+        "| function | init p50 (ms) | first response p50 (ms) | status | peak RSS (MB) | x86_64 (MB) | arm64 (MB) |\n",
+    );
     out.push_str("|---|---:|---:|---:|---:|---:|---:|\n");
     for c in cold {
         let arm = c.size_arm64_mb.map_or("–".to_owned(), |s| format!("{s:.2}"));
@@ -593,7 +631,14 @@ fn table(cold: &[Cold], warm: &[Warm], argon_p50: f64, load: &[Load]) -> String 
     for w in warm {
         out.push_str(&format!(
             "| {} | {} | {:.2} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |\n",
-            w.route, w.calls, w.round_trips, w.total_p50_ms, w.total_p99_ms, w.outside_db_p50_ms, w.outside_db_p99_ms, w.db_p50_ms
+            w.route,
+            w.calls,
+            w.round_trips,
+            w.total_p50_ms,
+            w.total_p99_ms,
+            w.outside_db_p50_ms,
+            w.outside_db_p99_ms,
+            w.db_p50_ms
         ));
     }
     out.push_str(&format!("\nBare argon2id verify (m=19456 KiB, t=2, p=1): p50 {argon_p50:.1} ms.\n"));

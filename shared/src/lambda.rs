@@ -10,17 +10,21 @@ use lambda_http::{service_fn, RequestExt};
 
 use crate::config::Config;
 use crate::http::{ApiRequest, ApiResponse};
-use crate::routes::{self, Route};
+use crate::routes::{self, Handler, Route};
 use crate::state::AppState;
 
 /// A function's whole `main`: logging, state built once per cold start, then the runtime loop.
-pub async fn serve(route: Route) -> Result<(), lambda_http::Error> {
+/// `handler` is the route's entry in [`routes::entry`], named by the function itself so its
+/// binary links no other handler.
+pub async fn serve(route: Route, handler: Handler) -> Result<(), lambda_http::Error> {
     crate::logging::init();
     let config = Config::from_env()?;
     let state = Arc::new(AppState::from_config(config).await?);
     lambda_http::run(service_fn(move |event: lambda_http::Request| {
         let state = Arc::clone(&state);
-        async move { Ok::<_, Infallible>(into_lambda(routes::respond(state, route, from_lambda(event)).await)) }
+        async move {
+            Ok::<_, Infallible>(into_lambda(routes::respond_with(state, route, handler, from_lambda(event)).await))
+        }
     }))
     .await
 }

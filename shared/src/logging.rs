@@ -1,17 +1,22 @@
 //! Logs are one JSON object per line, in Lambda and in the local server alike.
 
-use tracing_subscriber::EnvFilter;
+use std::str::FromStr;
 
-/// Installs the JSON subscriber once; later calls (tests) are no-ops.
+use tracing_subscriber::filter::LevelFilter;
+
+/// Installs the JSON subscriber once; later calls (tests) are no-ops. `RUST_LOG` is a level
+/// (`error`, `warn`, `info`, `debug`, `trace`; default `info`): a plain level filter keeps a
+/// regex engine out of every function binary.
 pub fn init() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let level =
+        std::env::var("RUST_LOG").ok().and_then(|v| LevelFilter::from_str(v.trim()).ok()).unwrap_or(LevelFilter::INFO);
     let _ = tracing_subscriber::fmt()
         .json()
         .flatten_event(true)
         .with_current_span(false)
         .with_span_list(false)
         .with_target(false)
-        .with_env_filter(filter)
+        .with_max_level(level)
         .with_writer(std::io::stdout)
         .try_init();
 }

@@ -209,44 +209,104 @@ impl Route {
     }
 }
 
-async fn handle(state: &AppState, route: Route, req: &ApiRequest) -> Result<ApiResponse, ApiError> {
+/// A route's handler as a plain function pointer, so a Lambda's `main` can name only its own
+/// handler and the linker drops every other one (smaller binaries, faster links).
+pub type Handler = for<'a> fn(&'a AppState, &'a ApiRequest) -> BoxFuture<'a, Result<ApiResponse, ApiError>>;
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// One entry point per route, each naming only its own handler.
+pub mod entry {
+    use super::*;
+
+    macro_rules! entries {
+        ($($name:ident => $handler:path),* $(,)?) => {$(
+            pub fn $name<'a>(state: &'a AppState, req: &'a ApiRequest) -> BoxFuture<'a, Result<ApiResponse, ApiError>> {
+                Box::pin($handler(state, req))
+            }
+        )*};
+    }
+
+    entries! {
+        register => handlers::register::handle,
+        login => handlers::login::handle,
+        refresh => handlers::refresh::handle,
+        verify => handlers::verify::handle,
+        logout => handlers::logout::handle,
+        get_me => handlers::me::get,
+        update_me => handlers::me::update,
+        delete_me => handlers::me::delete,
+        change_password => handlers::password::change,
+        list_sessions => handlers::sessions::list,
+        delete_session => handlers::sessions::delete,
+        guest => handlers::guest::create,
+        guest_upgrade => handlers::guest::upgrade,
+        request_verification => handlers::email::request_verification,
+        verify_email => handlers::email::verify_email,
+        forgot_password => handlers::email::forgot,
+        reset_password => handlers::email::reset,
+        jwks => jwks_handler,
+        fallback => fallback_handler,
+    }
+
+    async fn jwks_handler(state: &AppState, _: &ApiRequest) -> Result<ApiResponse, ApiError> {
+        Ok(handlers::jwks::handle(state))
+    }
+
+    async fn fallback_handler(_: &AppState, req: &ApiRequest) -> Result<ApiResponse, ApiError> {
+        Err(match resolve(&req.method, &req.path) {
+            Resolution::MethodNotAllowed => ApiError::MethodNotAllowed,
+            _ => ApiError::NotFound,
+        })
+    }
+}
+
+impl Route {
+    /// The handler of this route (the local server and tests dispatch through this).
+    pub fn handler(self) -> Handler {
+        match self {
+            Route::Register => entry::register,
+            Route::Login => entry::login,
+            Route::Refresh => entry::refresh,
+            Route::Verify => entry::verify,
+            Route::Logout => entry::logout,
+            Route::GetMe => entry::get_me,
+            Route::UpdateMe => entry::update_me,
+            Route::DeleteMe => entry::delete_me,
+            Route::ChangePassword => entry::change_password,
+            Route::ListSessions => entry::list_sessions,
+            Route::DeleteSession => entry::delete_session,
+            Route::Guest => entry::guest,
+            Route::GuestUpgrade => entry::guest_upgrade,
+            Route::RequestVerification => entry::request_verification,
+            Route::VerifyEmail => entry::verify_email,
+            Route::ForgotPassword => entry::forgot_password,
+            Route::ResetPassword => entry::reset_password,
+            Route::Jwks => entry::jwks,
+            Route::Fallback => entry::fallback,
+        }
+    }
+}
+
+async fn handle(state: &AppState, route: Route, handler: Handler, req: &ApiRequest) -> Result<ApiResponse, ApiError> {
     if let Some(scope) = route.rate_scope() {
         crate::rate::check_ip(state, scope, req).await?;
     }
-    match route {
-        Route::Register => handlers::register::handle(state, req).await,
-        Route::Login => handlers::login::handle(state, req).await,
-        Route::Refresh => handlers::refresh::handle(state, req).await,
-        Route::Verify => handlers::verify::handle(state, req).await,
-        Route::Logout => handlers::logout::handle(state, req).await,
-        Route::GetMe => handlers::me::get(state, req).await,
-        Route::UpdateMe => handlers::me::update(state, req).await,
-        Route::DeleteMe => handlers::me::delete(state, req).await,
-        Route::ChangePassword => handlers::password::change(state, req).await,
-        Route::ListSessions => handlers::sessions::list(state, req).await,
-        Route::DeleteSession => handlers::sessions::delete(state, req).await,
-        Route::Guest => handlers::guest::create(state, req).await,
-        Route::GuestUpgrade => handlers::guest::upgrade(state, req).await,
-        Route::RequestVerification => handlers::email::request_verification(state, req).await,
-        Route::VerifyEmail => handlers::email::verify_email(state, req).await,
-        Route::ForgotPassword => handlers::email::forgot(state, req).await,
-        Route::ResetPassword => handlers::email::reset(state, req).await,
-        Route::Jwks => Ok(handlers::jwks::handle(state)),
-        Route::Fallback => Err(match resolve(&req.method, &req.path) {
-            Resolution::MethodNotAllowed => ApiError::MethodNotAllowed,
-            _ => ApiError::NotFound,
-        }),
-    }
+    handler(state, req).await
+}
+
+/// Dispatches through the route table (local server, tests).
+pub async fn respond(state: Arc<AppState>, route: Route, req: ApiRequest) -> ApiResponse {
+    respond_with(state, route, route.handler(), req).await
 }
 
 /// Runs a route's handler and turns every outcome, a panic included, into a response.
 /// Handlers never return `Err` to the runtime: that would become an opaque 502.
-pub async fn respond(state: Arc<AppState>, route: Route, req: ApiRequest) -> ApiResponse {
+pub async fn respond_with(state: Arc<AppState>, route: Route, handler: Handler, req: ApiRequest) -> ApiResponse {
     let started = Instant::now();
     let request_id = req.request_id.clone();
     let method = req.method.clone();
     let path = req.path.clone();
-    let outcome = tokio::spawn(async move { handle(&state, route, &req).await }).await;
+    let outcome = tokio::spawn(async move { handle(&state, route, handler, &req).await }).await;
     let response = match outcome {
         Ok(Ok(response)) => response,
         Ok(Err(error)) => problem(&error, &request_id),

@@ -69,3 +69,18 @@ fn every_function_crate_is_a_template_function() {
         .collect();
     assert_eq!(binaries, crates);
 }
+
+#[test]
+fn each_function_main_names_its_own_route_and_entry_only() {
+    let routes: Vec<(&str, String)> = ROUTES
+        .iter()
+        .map(|r| (r.function, format!("{:?}", r.route)))
+        .chain(std::iter::once(("fallback", "Fallback".to_owned())))
+        .collect();
+    for (function, route) in routes {
+        let main =
+            std::fs::read_to_string(workspace_root().join("functions").join(function).join("src/main.rs")).unwrap();
+        let expected = format!("serve(Route::{route}, entry::{})", function.replace('-', "_"));
+        assert!(main.contains(&expected), "functions/{function}/src/main.rs should call {expected}");
+    }
+}

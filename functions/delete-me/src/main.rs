@@ -1,8 +1,8 @@
 //! Lambda for DELETE /api/v1/auth/me.
 
-use bookshelf::routes::Route;
+use bookshelf::routes::{entry, Route};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    bookshelf::lambda::serve(Route::DeleteMe).await
+    bookshelf::lambda::serve(Route::DeleteMe, entry::delete_me).await
 }

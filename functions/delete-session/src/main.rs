@@ -1,8 +1,8 @@
 //! Lambda for DELETE /api/v1/auth/sessions/{id}.
 
-use bookshelf::routes::Route;
+use bookshelf::routes::{entry, Route};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    bookshelf::lambda::serve(Route::DeleteSession).await
+    bookshelf::lambda::serve(Route::DeleteSession, entry::delete_session).await
 }

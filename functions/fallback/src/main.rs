@@ -1,8 +1,8 @@
 //! Lambda for any route no other function takes (404/405).
 
-use bookshelf::routes::Route;
+use bookshelf::routes::{entry, Route};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    bookshelf::lambda::serve(Route::Fallback).await
+    bookshelf::lambda::serve(Route::Fallback, entry::fallback).await
 }

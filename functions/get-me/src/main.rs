@@ -1,8 +1,8 @@
 //! Lambda for GET /api/v1/auth/me.
 
-use bookshelf::routes::Route;
+use bookshelf::routes::{entry, Route};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    bookshelf::lambda::serve(Route::GetMe).await
+    bookshelf::lambda::serve(Route::GetMe, entry::get_me).await
 }

@@ -1,8 +1,8 @@
 //! Lambda for GET /.well-known/jwks.json.
 
-use bookshelf::routes::Route;
+use bookshelf::routes::{entry, Route};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    bookshelf::lambda::serve(Route::Jwks).await
+    bookshelf::lambda::serve(Route::Jwks, entry::jwks).await
 }

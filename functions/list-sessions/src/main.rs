@@ -1,8 +1,8 @@
 //! Lambda for GET /api/v1/auth/sessions.
 
-use bookshelf::routes::Route;
+use bookshelf::routes::{entry, Route};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    bookshelf::lambda::serve(Route::ListSessions).await
+    bookshelf::lambda::serve(Route::ListSessions, entry::list_sessions).await
 }

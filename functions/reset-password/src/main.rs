@@ -1,8 +1,8 @@
 //! Lambda for POST /api/v1/auth/password/reset.
 
-use bookshelf::routes::Route;
+use bookshelf::routes::{entry, Route};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    bookshelf::lambda::serve(Route::ResetPassword).await
+    bookshelf::lambda::serve(Route::ResetPassword, entry::reset_password).await
 }

@@ -1,8 +1,8 @@
 //! Lambda for POST /api/v1/auth/email/verify.
 
-use bookshelf::routes::Route;
+use bookshelf::routes::{entry, Route};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    bookshelf::lambda::serve(Route::VerifyEmail).await
+    bookshelf::lambda::serve(Route::VerifyEmail, entry::verify_email).await
 }

@@ -1,8 +1,8 @@
 //! Lambda for POST /api/v1/auth/verify.
 
-use bookshelf::routes::Route;
+use bookshelf::routes::{entry, Route};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    bookshelf::lambda::serve(Route::Verify).await
+    bookshelf::lambda::serve(Route::Verify, entry::verify).await
 }
