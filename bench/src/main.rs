@@ -242,18 +242,8 @@ async fn warm(env: &Env) -> (Vec<Warm>, f64) {
         })
         .await,
     );
-    // A fresh access token: the chain above rotated the session, which keeps it live.
-    let (_, login) = call(
-        &state,
-        request(
-            Method::POST,
-            "/api/v1/auth/login",
-            None,
-            Some(json!({"username": account.username, "password": account.password})),
-        ),
-    )
-    .await;
-    let access = login["access_token"].as_str().unwrap().to_owned();
+    // A fresh account with one session: the login loop above left the first with 1,000.
+    let access = register(&state).await.access;
     for (name, method, path, body) in [
         ("GET /me", Method::GET, "/api/v1/auth/me", None),
         ("POST /verify", Method::POST, "/api/v1/auth/verify", Some(json!({"token": access}))),
@@ -333,6 +323,9 @@ fn event(
     e["requestContext"]["resourcePath"] = json!(resource);
     e["requestContext"]["path"] = json!(format!("/v1{path}"));
     e["pathParameters"] = params.unwrap_or(Value::Null);
+    // Each start from its own address, so the per-IP limits never turn a run into a 429.
+    let [a, b, c, ..] = *uuid::Uuid::new_v4().as_bytes();
+    e["requestContext"]["identity"]["sourceIp"] = json!(format!("10.{a}.{b}.{c}"));
     let auth = token.map(|t| format!("Bearer {t}"));
     for (key, value) in [("Authorization", auth)] {
         match value {

@@ -258,6 +258,19 @@ fn failed_at(reasons: &[aws_sdk_dynamodb::types::CancellationReason], index: usi
     reasons.get(index).and_then(|r| r.code()) == Some("ConditionalCheckFailed")
 }
 
+type UpdateError =
+    SdkError<aws_sdk_dynamodb::operation::update_item::UpdateItemError, aws_sdk_dynamodb::config::http::HttpResponse>;
+
+/// The item a failed `UpdateItem` condition was checked against (asked for with
+/// `ReturnValuesOnConditionCheckFailure::AllOld`); any other error is classified.
+fn failed_condition_item(err: UpdateError) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
+    use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+    match err.as_service_error() {
+        Some(UpdateItemError::ConditionalCheckFailedException(failed)) => Ok(failed.item.clone()),
+        _ => Err(classify(err)),
+    }
+}
+
 fn to_item<T: Serialize>(record: &T) -> Result<HashMap<String, AttributeValue>, StoreError> {
     serde_dynamo::to_item(record).map_err(|e| StoreError::Internal(Box::new(e)))
 }
@@ -487,12 +500,7 @@ impl Store {
                 Ok(Rotation::Rotated(from_item(item)?))
             }
             Err(err) => {
-                let old = match err.as_service_error() {
-                    Some(
-                        aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(e),
-                    ) => e.item.clone(),
-                    _ => return Err(classify(err)),
-                };
+                let old = failed_condition_item(err)?;
                 let old = match old {
                     Some(item) => Some(from_item(item)?),
                     // Not every DynamoDB returns the old item on a failed condition; read it.
@@ -1021,12 +1029,7 @@ impl Store {
         match fresh {
             Ok(_) => Ok(Issued::Stored),
             Err(e) => {
-                let capped = match e.as_service_error() {
-                    Some(
-                        aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c),
-                    ) => c.item.clone(),
-                    _ => return Err(classify(e)),
-                };
+                let capped = failed_condition_item(e)?;
                 let window_start =
                     capped.map(from_item::<OneTimeRecord>).transpose()?.map_or(now_ms, |record| record.window_start);
                 Ok(Issued::Capped { retry_after_ms: (window_start + window_ms - now_ms).max(1_000) })
