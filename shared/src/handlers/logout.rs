@@ -1,7 +1,7 @@
 //! `POST /logout`: ends the access token's session, a named session of the caller, or all
 //! of the caller's sessions. Repeating it is harmless.
 
-use super::{audit, authenticate, verified_claims};
+use super::{audit, live_session, verified_claims};
 use crate::error::ApiError;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::state::AppState;
@@ -20,12 +20,12 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
 
     if all_sessions {
         // Acting on other sessions needs a session that is still live.
-        let auth = authenticate(state, req).await?;
+        let auth = live_session(state, claims.clone()).await?;
         let ended = state.store.delete_sessions_of(auth.user.id).await?;
         tracing::info!(request_id = %req.request_id, user_id = %user_id, ended, "logout all sessions");
         audit(req, "logout_all", "success", Some(user_id));
     } else if let Some(text) = refresh_token {
-        let auth = authenticate(state, req).await?;
+        let auth = live_session(state, claims.clone()).await?;
         let target = RefreshToken::decode(&text)
             .ok_or_else(|| ApiError::field("refresh_token", "This is not a refresh token."))?;
         if target.user_id != auth.user.id {
