@@ -27,7 +27,7 @@ use bookshelf::config::Config;
 use bookshelf::http::ApiRequest;
 use bookshelf::routes::{self, Route, ROUTES};
 use bookshelf::state::AppState;
-use http::{header, HeaderValue, Method};
+use http::Method;
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -101,18 +101,7 @@ struct Account {
 }
 
 fn request(method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> ApiRequest {
-    let mut req = ApiRequest::new(method, path);
-    let [a, b, c, ..] = *uuid::Uuid::new_v4().as_bytes();
-    req.source_ip = Some(format!("10.{a}.{b}.{c}"));
-    req.headers.insert(header::USER_AGENT, HeaderValue::from_static("bookshelf-bench"));
-    if let Some(token) = token {
-        req.headers.insert(header::AUTHORIZATION, HeaderValue::from_str(&format!("Bearer {token}")).unwrap());
-    }
-    if let Some(body) = body {
-        req.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        req.body = serde_json::to_vec(&body).unwrap();
-    }
-    req
+    ApiRequest::in_process(method, path, "bookshelf-bench", token, body.as_ref())
 }
 
 async fn call(state: &Arc<AppState>, req: ApiRequest) -> (u16, Value) {

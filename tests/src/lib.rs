@@ -12,7 +12,7 @@ use bookshelf::http::ApiRequest;
 use bookshelf::routes::{self, Resolution};
 use bookshelf::state::AppState;
 use bookshelf_local::dynamodb_local::DynamoDbLocal;
-use http::{header, HeaderValue, Method};
+use http::{header, Method};
 use serde_json::{json, Value};
 
 pub fn workspace_root() -> PathBuf {
@@ -135,20 +135,7 @@ impl TestApp {
 }
 
 pub fn request(method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> ApiRequest {
-    let mut req = ApiRequest::new(method, path);
-    // Each request from its own address, so per-IP limits only bite where a test aims them.
-    let spread = uuid::Uuid::new_v4();
-    let [a, b, c, ..] = *spread.as_bytes();
-    req.source_ip = Some(format!("10.{a}.{b}.{c}"));
-    req.headers.insert(header::USER_AGENT, HeaderValue::from_static("bookshelf-integration-tests"));
-    if let Some(token) = token {
-        req.headers.insert(header::AUTHORIZATION, HeaderValue::from_str(&format!("Bearer {token}")).unwrap());
-    }
-    if let Some(body) = body {
-        req.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        req.body = serde_json::to_vec(&body).unwrap();
-    }
-    req
+    ApiRequest::in_process(method, path, "bookshelf-integration-tests", token, body.as_ref())
 }
 
 pub fn unique(prefix: &str) -> String {
