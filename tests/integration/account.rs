@@ -158,8 +158,7 @@ async fn change_password_ends_every_session_and_answers_a_new_one() {
         (account.access_token.clone(), account.refresh_token.clone()),
         (other.str("access_token"), other.str("refresh_token")),
     ] {
-        app.me(&access).await.assert_problem(401, "invalid_token");
-        app.refresh(&refresh).await.assert_problem(401, "invalid_refresh_token");
+        app.assert_ended(&access, &refresh).await;
     }
     assert_eq!(app.me(&reply.str("access_token")).await.status, 200);
     app.login(&account.username, &account.password).await.assert_problem(401, "invalid_credentials");
@@ -225,8 +224,7 @@ async fn delete_me_needs_the_password_then_frees_the_names_and_ends_every_sessio
         (account.access_token.clone(), account.refresh_token.clone()),
         (other.str("access_token"), other.str("refresh_token")),
     ] {
-        app.me(&access).await.assert_problem(401, "invalid_token");
-        app.refresh(&refresh).await.assert_problem(401, "invalid_refresh_token");
+        app.assert_ended(&access, &refresh).await;
     }
     app.login(&account.username, &account.password).await.assert_problem(401, "invalid_credentials");
     let again = app.register_with(json!({"username": account.username, "email": account.email})).await;
@@ -275,7 +273,6 @@ async fn deleting_a_session_ends_it_and_another_users_id_is_just_not_found() {
 
     let sid = jwt_claims(&other.str("access_token"))["sid"].clone();
     assert_eq!(app.call(Method::DELETE, &end(sid.clone()), Some(&account.access_token), None).await.status, 204);
-    app.me(&other.str("access_token")).await.assert_problem(401, "invalid_token");
-    app.refresh(&other.str("refresh_token")).await.assert_problem(401, "invalid_refresh_token");
+    app.assert_ended(&other.str("access_token"), &other.str("refresh_token")).await;
     app.call(Method::DELETE, &end(sid), Some(&account.access_token), None).await.assert_problem(404, "not_found");
 }

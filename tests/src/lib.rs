@@ -132,6 +132,12 @@ impl TestApp {
     pub async fn me(&self, access_token: &str) -> Reply {
         self.call(Method::GET, "/api/v1/auth/me", Some(access_token), None).await
     }
+
+    /// Asserts a session is over: its access token is refused and its refresh token too.
+    pub async fn assert_ended(&self, access_token: &str, refresh_token: &str) {
+        self.me(access_token).await.assert_problem(401, "invalid_token");
+        self.refresh(refresh_token).await.assert_problem(401, "invalid_refresh_token");
+    }
 }
 
 pub fn request(method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> ApiRequest {
