@@ -163,6 +163,24 @@ impl JsonObject {
         }
     }
 
+    /// A field a partial update may set but never clear: a value goes through `parse`,
+    /// `null` is refused with `if_null`; any failure is recorded under the field.
+    pub fn patch_set_only<T>(
+        &mut self,
+        name: &str,
+        if_null: &str,
+        parse: impl FnOnce(String) -> Result<T, &'static str>,
+    ) -> Option<T> {
+        match self.patch_str(name) {
+            Patch::Value(raw) => parse(raw).map_err(|message| self.error(name, message)).ok(),
+            Patch::Null => {
+                self.error(name, if_null);
+                None
+            }
+            Patch::Absent => None,
+        }
+    }
+
     /// A required string field.
     pub fn req_str(&mut self, name: &str) -> Option<String> {
         let value = self.opt_str(name);

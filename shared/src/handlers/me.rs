@@ -34,30 +34,12 @@ struct ProfileInput {
 
 impl ProfileInput {
     fn read(body: &mut JsonObject) -> Self {
-        let username = match body.patch_str("username") {
-            Patch::Value(raw) => Username::parse(&raw).map_err(|m| body.error("username", m)).ok(),
-            Patch::Null => {
-                body.error("username", "A username cannot be removed.");
-                None
-            }
-            Patch::Absent => None,
-        };
-        let email = match body.patch_str("email") {
-            Patch::Value(raw) => Email::parse(&raw).map_err(|m| body.error("email", m)).ok(),
-            Patch::Null => {
-                body.error("email", "An email address cannot be removed.");
-                None
-            }
-            Patch::Absent => None,
-        };
-        let display_name = match body.patch_str("display_name") {
-            Patch::Value(v) => check_display_name(&v).map_err(|m| body.error("display_name", m)).ok().map(|()| v),
-            Patch::Null => {
-                body.error("display_name", "Display name must be 1 to 100 characters long.");
-                None
-            }
-            Patch::Absent => None,
-        };
+        let username = body.patch_set_only("username", "A username cannot be removed.", |raw| Username::parse(&raw));
+        let email = body.patch_set_only("email", "An email address cannot be removed.", |raw| Email::parse(&raw));
+        let display_name =
+            body.patch_set_only("display_name", "Display name must be 1 to 100 characters long.", |raw| {
+                check_display_name(&raw).map(|()| raw)
+            });
         let mut real_name = |field: &str| match body.patch_str(field) {
             Patch::Value(v) => check_real_name(&v).map_err(|m| body.error(field, m)).ok().map(|()| Some(v)),
             Patch::Null => Some(None),
