@@ -1,6 +1,7 @@
-//! An SDK interceptor that counts DynamoDB round trips and the time spent inside them.
+//! An SDK interceptor that records every DynamoDB call's time on the wire, so the bench can
+//! count calls, count *sequential* round trips (calls that overlap in time are one), and split
+//! a request's time into inside and outside the database.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -9,23 +10,53 @@ use aws_sdk_dynamodb::config::interceptors::{
 };
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
+use aws_smithy_types::config_bag::{Storable, StoreReplace};
 
 #[derive(Debug, Default, Clone)]
-pub struct Probe(Arc<Inner>);
+pub struct Probe(Arc<Mutex<Vec<(Instant, Instant)>>>);
 
-#[derive(Debug, Default)]
-struct Inner {
-    round_trips: AtomicU64,
-    nanos: AtomicU64,
-    started: Mutex<Option<Instant>>,
+/// When this operation's request left (kept in the operation's own config bag, so calls
+/// running concurrently do not mix up their clocks).
+#[derive(Debug, Clone)]
+struct SentAt(Instant);
+
+impl Storable for SentAt {
+    type Storer = StoreReplace<Self>;
+}
+
+/// What the database calls of one request added up to.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Trips {
+    pub calls: u64,
+    /// Calls that did not overlap another call: the round trips a client waits for in turn.
+    pub sequential: u64,
+    /// Wall time with at least one call on the wire.
+    pub inside: Duration,
 }
 
 impl Probe {
-    /// Round trips and database time since the last call (requests run one at a time).
-    pub fn take(&self) -> (u64, Duration) {
-        let trips = self.0.round_trips.swap(0, Ordering::Relaxed);
-        let nanos = self.0.nanos.swap(0, Ordering::Relaxed);
-        (trips, Duration::from_nanos(nanos))
+    /// The calls recorded since the last `take`.
+    pub fn take(&self) -> Trips {
+        let mut spans = std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()));
+        spans.sort_by_key(|(start, _)| *start);
+        let mut trips = Trips { calls: spans.len() as u64, ..Trips::default() };
+        let mut open: Option<(Instant, Instant)> = None;
+        for (start, end) in spans {
+            match open {
+                Some((s, e)) if start <= e => open = Some((s, e.max(end))),
+                _ => {
+                    if let Some((s, e)) = open {
+                        trips.inside += e - s;
+                    }
+                    trips.sequential += 1;
+                    open = Some((start, end));
+                }
+            }
+        }
+        if let Some((s, e)) = open {
+            trips.inside += e - s;
+        }
+        trips
     }
 }
 
@@ -38,9 +69,9 @@ impl Intercept for Probe {
         &self,
         _: &BeforeTransmitInterceptorContextRef<'_>,
         _: &RuntimeComponents,
-        _: &mut ConfigBag,
+        cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        *self.0.started.lock().map_err(|_| "poisoned")? = Some(Instant::now());
+        cfg.interceptor_state().store_put(SentAt(Instant::now()));
         Ok(())
     }
 
@@ -48,12 +79,11 @@ impl Intercept for Probe {
         &self,
         _: &BeforeDeserializationInterceptorContextRef<'_>,
         _: &RuntimeComponents,
-        _: &mut ConfigBag,
+        cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        if let Some(started) = self.0.started.lock().map_err(|_| "poisoned")?.take() {
-            self.0.nanos.fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        if let Some(SentAt(sent)) = cfg.load::<SentAt>().cloned() {
+            self.0.lock().map_err(|_| "poisoned")?.push((sent, Instant::now()));
         }
-        self.0.round_trips.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 }

@@ -10,6 +10,7 @@ pub mod domain;
 pub mod error;
 pub mod handlers;
 pub mod http;
+pub mod jwt_crypto;
 pub mod keys;
 pub mod lambda;
 pub mod logging;

@@ -183,22 +183,24 @@ pub fn resolve(method: &Method, path: &str) -> Resolution {
 }
 
 impl Route {
-    /// The per-IP limit this route counts against, if any (see `config::DEFAULT_PER_MINUTE`).
-    pub fn rate_scope(self) -> Option<&'static str> {
+    /// The per-IP window a route counts against (see `config::DEFAULT_PER_MINUTE`), if any,
+    /// and which of its requests count.
+    pub fn rate_policy(self) -> Option<(&'static str, RateCount)> {
+        use RateCount::{EveryRequest, InHandler, RefusedToken};
         Some(match self {
-            Route::Register => "register",
-            Route::Guest => "guest",
-            Route::Login => "login",
-            Route::Refresh => "refresh",
-            Route::Verify => "verify",
-            Route::ForgotPassword => "forgot",
-            Route::RequestVerification => "verification",
-            Route::VerifyEmail => "email_verify",
-            Route::ResetPassword => "reset",
-            Route::ChangePassword => "password",
-            Route::GuestUpgrade => "upgrade",
-            Route::DeleteMe => "delete_account",
-            Route::UpdateMe => "update_profile",
+            Route::Register => ("register", EveryRequest),
+            Route::Guest => ("guest", EveryRequest),
+            Route::Login => ("login", InHandler),
+            Route::Refresh => ("refresh", RefusedToken),
+            Route::Verify => ("verify", RefusedToken),
+            Route::ForgotPassword => ("forgot", EveryRequest),
+            Route::RequestVerification => ("verification", EveryRequest),
+            Route::VerifyEmail => ("email_verify", EveryRequest),
+            Route::ResetPassword => ("reset", EveryRequest),
+            Route::ChangePassword => ("password", EveryRequest),
+            Route::GuestUpgrade => ("upgrade", EveryRequest),
+            Route::DeleteMe => ("delete_account", EveryRequest),
+            Route::UpdateMe => ("update_profile", EveryRequest),
             Route::GetMe
             | Route::Logout
             | Route::ListSessions
@@ -207,6 +209,20 @@ impl Route {
             | Route::Fallback => return None,
         })
     }
+}
+
+/// Which requests of a route count against its per-IP window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateCount {
+    /// Every request, before the handler runs (routes that hash, mail or create).
+    EveryRequest,
+    /// Only requests whose token is refused (401), counted after the handler: a per-IP window
+    /// exists to stop token guessing, a valid token is proof of possession, and its one
+    /// conditional write stays the route's only database round trip. Once the window is full,
+    /// refused tokens are answered 429 instead of 401.
+    RefusedToken,
+    /// The handler counts it itself, alongside its first read (`/login`).
+    InHandler,
 }
 
 /// A route's handler as a plain function pointer, so a Lambda's `main` can name only its own
@@ -288,10 +304,20 @@ impl Route {
 }
 
 async fn handle(state: &AppState, route: Route, handler: Handler, req: &ApiRequest) -> Result<ApiResponse, ApiError> {
-    if let Some(scope) = route.rate_scope() {
-        crate::rate::check_ip(state, scope, req).await?;
+    match route.rate_policy() {
+        Some((scope, RateCount::EveryRequest)) => {
+            crate::rate::check_ip(state, scope, req).await?;
+            handler(state, req).await
+        }
+        Some((scope, RateCount::RefusedToken)) => match handler(state, req).await {
+            Err(refused) if refused.status() == http::StatusCode::UNAUTHORIZED => {
+                crate::rate::check_ip(state, scope, req).await?;
+                Err(refused)
+            }
+            answered => answered,
+        },
+        Some((_, RateCount::InHandler)) | None => handler(state, req).await,
     }
-    handler(state, req).await
 }
 
 /// Dispatches through the route table (local server, tests).

@@ -76,6 +76,7 @@ pub struct TokenService {
 
 impl TokenService {
     pub fn new(config: &Config, keys: &KeySet) -> Self {
+        crate::jwt_crypto::install();
         let (algorithm, signing_kid, encoding_key) = match &keys.keys[0] {
             SigningKey::Es256 { kid, pkcs8, .. } => (Algorithm::ES256, kid.clone(), EncodingKey::from_ec_der(pkcs8)),
             SigningKey::Hs256 { kid, secret } => (Algorithm::HS256, kid.clone(), EncodingKey::from_secret(secret)),

@@ -27,6 +27,14 @@ fn assert_rate_limited(reply: &Reply, detail: Option<&str>) -> u64 {
     header
 }
 
+/// Moves the app's clock to the start of a fresh one-minute window, so a test's requests all
+/// land in one window however slowly the machine runs them.
+fn at_window_start(app: &TestApp) -> &TestApp {
+    let into_window = app.state.clock.now_ms().rem_euclid(60_000) as u64;
+    app.state.clock.advance(Duration::from_millis(60_000 - into_window + 1));
+    app
+}
+
 async fn wrong_login(app: &TestApp, username: &str) -> Reply {
     app.login(username, &strong_password()).await
 }
@@ -34,6 +42,7 @@ async fn wrong_login(app: &TestApp, username: &str) -> Reply {
 #[tokio::test]
 async fn register_over_5_per_minute_from_one_ip_is_429_with_retry_after() {
     let app = TestApp::new().await;
+    at_window_start(&app);
     for _ in 0..5 {
         assert_eq!(app.send(from_ip("203.0.113.5", "/api/v1/auth/register", new_identity())).await.status, 201);
     }
@@ -49,6 +58,7 @@ async fn register_over_5_per_minute_from_one_ip_is_429_with_retry_after() {
 #[tokio::test]
 async fn login_over_10_per_minute_from_one_ip_is_429() {
     let app = TestApp::new().await;
+    at_window_start(&app);
     for _ in 0..10 {
         let body = json!({"username": unique("nobody_"), "password": strong_password()});
         assert_eq!(app.send(from_ip("203.0.113.7", "/api/v1/auth/login", body)).await.status, 401);
@@ -61,6 +71,7 @@ async fn login_over_10_per_minute_from_one_ip_is_429() {
 #[tokio::test]
 async fn each_limit_is_configuration() {
     let app = TestApp::with_env(&[("RATE_LIMIT_REFRESH_PER_MINUTE", "2"), ("RATE_LIMIT_GUEST_PER_MINUTE", "1")]).await;
+    at_window_start(&app);
     for _ in 0..2 {
         let reply = app.send(from_ip("203.0.113.8", "/api/v1/auth/refresh", json!({"refresh_token": "x"}))).await;
         assert_eq!(reply.status, 401);
@@ -70,6 +81,36 @@ async fn each_limit_is_configuration() {
     let guest = |id: &str| from_ip("203.0.113.9", "/api/v1/auth/guest", json!({"device_id": id}));
     assert_eq!(app.send(guest(&unique("device-"))).await.status, 201);
     assert_rate_limited(&app.send(guest(&unique("device-"))).await, None);
+}
+
+#[tokio::test]
+async fn refresh_and_verify_count_only_refused_tokens_against_the_ip() {
+    let app = TestApp::with_env(&[("RATE_LIMIT_REFRESH_PER_MINUTE", "2"), ("RATE_LIMIT_VERIFY_PER_MINUTE", "2")]).await;
+    at_window_start(&app);
+    let account = app.register().await;
+    let mut refresh_token = account.refresh_token.clone();
+    for _ in 0..3 {
+        let reply =
+            app.send(from_ip("203.0.113.10", "/api/v1/auth/refresh", json!({"refresh_token": refresh_token}))).await;
+        assert_eq!(reply.status, 200, "a valid token is proof of possession, not a guess");
+        refresh_token = reply.str("refresh_token");
+        let verified =
+            app.send(from_ip("203.0.113.10", "/api/v1/auth/verify", json!({"token": account.access_token}))).await;
+        assert_eq!(verified.status, 200);
+    }
+    for (path, body, detail) in [
+        (
+            "/api/v1/auth/refresh",
+            json!({"refresh_token": "guess"}),
+            "Too many refresh attempts. Please try again later.",
+        ),
+        ("/api/v1/auth/verify", json!({"token": "not.a.token"}), "Too many verify attempts. Please try again later."),
+    ] {
+        for _ in 0..2 {
+            assert_eq!(app.send(from_ip("203.0.113.10", path, body.clone())).await.status, 401);
+        }
+        assert_rate_limited(&app.send(from_ip("203.0.113.10", path, body)).await, Some(detail));
+    }
 }
 
 #[tokio::test]
@@ -87,6 +128,7 @@ async fn limits_can_be_switched_off_for_local_experiments() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_concurrent_burst_never_gets_past_the_limit() {
     let app = Arc::new(TestApp::new().await);
+    at_window_start(&app);
     let tasks: Vec<_> = (0..30)
         .map(|_| {
             let app = Arc::clone(&app);
@@ -110,6 +152,7 @@ async fn a_concurrent_burst_never_gets_past_the_limit() {
 #[tokio::test]
 async fn a_spoofed_x_forwarded_for_does_not_escape_the_limit() {
     let app = TestApp::new().await;
+    at_window_start(&app);
     let addr = serve_http(&app).await;
     let mut statuses = Vec::new();
     for i in 0..6 {

@@ -33,14 +33,22 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
     // Identifiers that could never have been registered are looked up as nobody, which also
     // keeps oversized strings out of database keys (the back-off key is a hash).
     let login_pk = rate::login_key(&identifier);
-    let (owner, login_state) = state.store.login_lookup(plausible.then_some(identifier), login_pk.clone()).await?;
+    // Three sequential round trips: the per-IP window alongside the identifier's claim and
+    // back-off state; then the attempt's reservation alongside the user read; then the session.
+    let (_, (owner, login_state)) = tokio::try_join!(rate::check_ip(state, "login", req), async {
+        Ok(state.store.login_lookup(plausible.then_some(identifier), login_pk.clone()).await?)
+    },)?;
     // Locked identifiers are refused before any password is checked, known or not alike.
-    if let Err(locked) = rate::admit_login(state, &login_pk, login_state.as_ref(), owner.is_some()).await {
+    // Unknown identifiers still read a (missing) user, so both paths make the same calls.
+    let (admitted, user) = tokio::join!(
+        rate::admit_login(state, &login_pk, login_state.as_ref(), owner.is_some()),
+        state.store.get_user(owner.unwrap_or(Uuid::nil())),
+    );
+    if let Err(locked) = admitted {
         audit(req, "login", locked.code(), None);
         return Err(locked);
     }
-    // Unknown identifiers still read a (missing) user, so both paths make the same calls.
-    let user = state.store.get_user(owner.unwrap_or(Uuid::nil())).await?;
+    let user = user?;
     let now = state.clock.now_ms();
     let user = user.filter(|u| owner.is_some() && u.is_live(now) && !u.is_guest);
 
