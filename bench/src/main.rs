@@ -173,6 +173,13 @@ where
     F: FnMut(usize) -> Fut,
     Fut: std::future::Future<Output = u16>,
 {
+    // BENCH_ROUTES="GET /me,POST /refresh" times only those (e.g. under a profiler).
+    let wanted = std::env::var("BENCH_ROUTES").map_or(true, |routes| routes.split(',').any(|r| r.trim() == name));
+    let calls = match std::env::var("BENCH_CALLS").ok().and_then(|n| n.parse().ok()) {
+        _ if !wanted => 0,
+        Some(n) => n,
+        None => calls,
+    };
     let (mut total, mut outside, mut inside, mut cpu) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut db_calls, mut sequential) = (0u64, 0u64);
     for i in 0..calls {
@@ -195,8 +202,8 @@ where
     Warm {
         route: name.to_owned(),
         calls,
-        db_calls: db_calls as f64 / calls as f64,
-        round_trips: sequential as f64 / calls as f64,
+        db_calls: db_calls as f64 / calls.max(1) as f64,
+        round_trips: sequential as f64 / calls.max(1) as f64,
         cpu_p50_ms: percentile(&cpu, 50.0),
         cpu_p99_ms: percentile(&cpu, 99.0),
         total_p50_ms: percentile(&total, 50.0),
@@ -207,7 +214,7 @@ where
     }
 }
 
-async fn warm(env: &Env) -> (Vec<Warm>, f64) {
+async fn warm(env: &Env) -> (Vec<Warm>, Anchors) {
     let probe = probe::Probe::default();
     let mut state = env.state().await;
     state.store = state.store.with_interceptor(probe.clone());
@@ -300,7 +307,37 @@ async fn warm(env: &Env) -> (Vec<Warm>, f64) {
         argon.push(ms(started.elapsed()));
     }
     argon.sort_by(|a, b| a.total_cmp(b));
-    (results, percentile(&argon, 50.0))
+
+    // The bare ES256 sign and verify every token route pays for (CPU per operation).
+    let now = state.clock.now_secs();
+    let subject = bookshelf::tokens::Subject {
+        user_id: uuid::Uuid::new_v4(),
+        session_id: uuid::Uuid::new_v4(),
+        role: "reader",
+        tier: "free",
+        guest: false,
+    };
+    let per_op = |f: &dyn Fn()| {
+        let before = process_cpu();
+        for _ in 0..2_000 {
+            f();
+        }
+        ms(process_cpu().saturating_sub(before)) / 2_000.0
+    };
+    let sign_ms = per_op(&|| drop(state.tokens.issue_access(&subject, now).unwrap()));
+    let verify_ms = per_op(&|| drop(state.tokens.verify_access(&access, now).unwrap()));
+    let anchors =
+        Anchors { argon2_verify_p50_ms: percentile(&argon, 50.0), jwt_sign_ms: sign_ms, jwt_verify_ms: verify_ms };
+    (results, anchors)
+}
+
+/// What the routes are built from, measured bare for comparison.
+#[derive(Debug, Clone, Copy, Serialize)]
+struct Anchors {
+    argon2_verify_p50_ms: f64,
+    /// CPU per access token signed / verified with the service's own key (ES256 by default).
+    jwt_sign_ms: f64,
+    jwt_verify_ms: f64,
 }
 
 // ---------------------------------------------------------------- cold starts
@@ -556,68 +593,108 @@ async fn load(env: &Env) -> Vec<Load> {
 
     let mut results = Vec::new();
     for route in ["GET /me", "POST /refresh", "POST /login"] {
-        // Each worker refreshes its own session's chain.
-        let mut chains = Vec::new();
+        // Each worker refreshes its own session's chain; the other routes need no state.
+        let mut chains = vec![String::new(); LOAD_CONCURRENCY];
         if route == "POST /refresh" {
-            for _ in 0..LOAD_CONCURRENCY {
+            for chain in &mut chains {
                 let (_, s) = send("POST", format!("{base}/login"), None, Some(identity.clone())).await;
-                chains.push(s["refresh_token"].as_str().unwrap().to_owned());
+                *chain = s["refresh_token"].as_str().unwrap().to_owned();
             }
         }
-        let deadline = Instant::now() + Duration::from_secs(LOAD_SECONDS);
-        let started = Instant::now();
-        let workers: Vec<_> = (0..LOAD_CONCURRENCY)
-            .map(|w| {
-                let (send, base, access, identity) = (send.clone(), base.clone(), access.clone(), identity.clone());
-                let mut chain = chains.get(w).cloned().unwrap_or_default();
-                tokio::spawn(async move {
-                    let (mut latencies, mut errors) = (Vec::new(), 0usize);
-                    while Instant::now() < deadline {
-                        let t = Instant::now();
-                        let (status, body) = match route {
-                            "GET /me" => send("GET", format!("{base}/me"), Some(access.clone()), None).await,
-                            "POST /refresh" => {
-                                send("POST", format!("{base}/refresh"), None, Some(json!({"refresh_token": chain})))
-                                    .await
-                            }
-                            _ => send("POST", format!("{base}/login"), None, Some(identity.clone())).await,
-                        };
-                        latencies.push(ms(t.elapsed()));
-                        if status != 200 {
-                            errors += 1;
-                        } else if route == "POST /refresh" {
-                            chain = body["refresh_token"].as_str().unwrap_or_default().to_owned();
-                        }
+        let (send, base, access, identity) = (send.clone(), base.clone(), access.clone(), identity.clone());
+        let step = move |chain: String| {
+            let (send, base, access, identity) = (send.clone(), base.clone(), access.clone(), identity.clone());
+            async move {
+                let (status, body) = match route {
+                    "GET /me" => send("GET", format!("{base}/me"), Some(access), None).await,
+                    "POST /refresh" => {
+                        send("POST", format!("{base}/refresh"), None, Some(json!({"refresh_token": chain}))).await
                     }
-                    (latencies, errors)
-                })
-            })
-            .collect();
-        let (mut all, mut errors) = (Vec::new(), 0);
-        for worker in workers {
-            let (l, e) = worker.await.unwrap();
-            all.extend(l);
-            errors += e;
-        }
-        let elapsed = started.elapsed().as_secs_f64();
-        all.sort_by(|a, b| a.total_cmp(b));
-        results.push(Load {
-            route: route.to_owned(),
-            requests: all.len(),
-            errors,
-            rps: all.len() as f64 / elapsed,
-            p50_ms: percentile(&all, 50.0),
-            p99_ms: percentile(&all, 99.0),
-        });
-        eprintln!("load {route}: {:.0} req/s", results.last().unwrap().rps);
+                    _ => send("POST", format!("{base}/login"), None, Some(identity)).await,
+                };
+                let next = body["refresh_token"].as_str().map_or(chain, str::to_owned);
+                (status, next)
+            }
+        };
+        results.push(drive(route, chains, step).await);
     }
     let _ = server.kill().await;
+
+    // The same /me work (verify an ES256 JWT, read the user) in Django REST framework +
+    // simplejwt under gunicorn, on the same machine (scripts/django-bench.sh).
+    let django_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let token_file = root().join(".local/django/bench-token.txt");
+    let script = root().join("scripts/django-bench.sh");
+    let started = tokio::process::Command::new(&script)
+        .args(["start", &django_port.to_string(), &token_file.display().to_string()])
+        .current_dir(root())
+        .status()
+        .await;
+    if started.is_ok_and(|s| s.success()) {
+        let token = std::fs::read_to_string(&token_file).unwrap().trim().to_owned();
+        let url = format!("http://127.0.0.1:{django_port}/api/v1/auth/me");
+        let step = move |state: String| {
+            let (send, url, token) = (send.clone(), url.clone(), token.clone());
+            async move { (send("GET", url, Some(token), None).await.0, state) }
+        };
+        results.push(
+            drive("GET /me — Django REST + simplejwt (gunicorn)", vec![String::new(); LOAD_CONCURRENCY], step).await,
+        );
+        let _ = tokio::process::Command::new(&script).arg("stop").current_dir(root()).status().await;
+    } else {
+        eprintln!("bench: the Django comparison server did not start; its row is skipped");
+    }
     results
+}
+
+/// `LOAD_CONCURRENCY` workers, each repeating `step` on its own state for `LOAD_SECONDS`.
+async fn drive<F, Fut>(route: &str, states: Vec<String>, step: F) -> Load
+where
+    F: Fn(String) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = (u16, String)> + Send,
+{
+    let deadline = Instant::now() + Duration::from_secs(LOAD_SECONDS);
+    let started = Instant::now();
+    let workers: Vec<_> = states
+        .into_iter()
+        .map(|mut state| {
+            let step = step.clone();
+            tokio::spawn(async move {
+                let (mut latencies, mut errors) = (Vec::new(), 0usize);
+                while Instant::now() < deadline {
+                    let t = Instant::now();
+                    let (status, next) = step(state).await;
+                    latencies.push(ms(t.elapsed()));
+                    state = next;
+                    errors += usize::from(status != 200);
+                }
+                (latencies, errors)
+            })
+        })
+        .collect();
+    let (mut all, mut errors) = (Vec::new(), 0);
+    for worker in workers {
+        let (l, e) = worker.await.unwrap();
+        all.extend(l);
+        errors += e;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    all.sort_by(|a, b| a.total_cmp(b));
+    let load = Load {
+        route: route.to_owned(),
+        requests: all.len(),
+        errors,
+        rps: all.len() as f64 / elapsed,
+        p50_ms: percentile(&all, 50.0),
+        p99_ms: percentile(&all, 99.0),
+    };
+    eprintln!("load {route}: {:.0} req/s", load.rps);
+    load
 }
 
 // ---------------------------------------------------------------- report
 
-fn table(cold: &[Cold], warm: &[Warm], argon_p50: f64, load: &[Load]) -> String {
+fn table(cold: &[Cold], warm: &[Warm], anchors: Option<Anchors>, load: &[Load]) -> String {
     let mut out = String::new();
     out.push_str(
         "| function | init p50 (ms) | first response p50 (ms) | status | peak RSS (MB) | x86_64 (MB) | arm64 (MB) |\n",
@@ -648,7 +725,13 @@ fn table(cold: &[Cold], warm: &[Warm], argon_p50: f64, load: &[Load]) -> String 
             w.db_p50_ms
         ));
     }
-    out.push_str(&format!("\nBare argon2id verify (m=19456 KiB, t=2, p=1): p50 {argon_p50:.1} ms.\n"));
+    if let Some(a) = anchors {
+        out.push_str(&format!(
+            "\nBare, for comparison: argon2id verify (m=19456 KiB, t=2, p=1) p50 {:.1} ms; access token sign {:.3} ms \
+             and verify {:.3} ms of CPU each.\n",
+            a.argon2_verify_p50_ms, a.jwt_sign_ms, a.jwt_verify_ms
+        ));
+    }
     out.push_str(&format!(
         "\n| load (release local server, {LOAD_CONCURRENCY} connections, {LOAD_SECONDS} s) | requests | errors | req/s | p50 (ms) | p99 (ms) |\n"
     ));
@@ -724,16 +807,22 @@ async fn main() {
 
     let skip = |part: &str| std::env::var("BENCH_SKIP").is_ok_and(|s| s.split(',').any(|p| p == part));
     let cold = if skip("cold") { Vec::new() } else { cold(&env).await };
-    let (warm, argon) = if skip("warm") { (Vec::new(), f64::NAN) } else { warm(&env).await };
+    let (mut warm, anchors) = if skip("warm") {
+        (Vec::new(), None)
+    } else {
+        let (warm, anchors) = warm(&env).await;
+        (warm, Some(anchors))
+    };
+    warm.retain(|w| w.calls > 0);
     let load = if skip("load") { Vec::new() } else { load(&env).await };
 
-    let table = table(&cold, &warm, argon, &load);
+    let table = table(&cold, &warm, anchors, &load);
     println!("{table}");
     let json = json!({
         "machine": {"cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)},
         "cold": cold,
         "warm": warm,
-        "argon2_verify_p50_ms": argon,
+        "anchors": anchors,
         "load": load,
     });
     let dir = root.join("bench");
