@@ -161,8 +161,12 @@ pub async fn reset(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, Ap
         .ok_or(ApiError::InvalidToken)?;
     let hash = token.hash();
     let now = state.clock.now_ms();
-    let user = state.store.get_user(token.user_id).await?.filter(|u| u.is_live(now));
-    let pending = state.store.get_one_time(token.user_id, Purpose::ResetPassword).await?;
+    // Both reads at once: one round trip of waiting.
+    let (user, pending) = tokio::try_join!(
+        state.store.get_user(token.user_id),
+        state.store.get_one_time(token.user_id, Purpose::ResetPassword),
+    )?;
+    let user = user.filter(|u| u.is_live(now));
     let (Some(user), true) = (user, pending.is_some_and(|p| p.hash == hash && p.expires_at > now)) else {
         audit(req, "password_reset", "invalid_token", None);
         return Err(ApiError::InvalidToken);
