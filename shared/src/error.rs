@@ -322,10 +322,27 @@ mod tests {
         ];
         for error in &all {
             match error {
-                Validation(_) | Malformed(_) | InvalidCredentials | InvalidToken | TokenExpired
-                | InvalidRefreshToken | RefreshTokenReused | Forbidden(_) | InvalidApiKey | NotFound
-                | MethodNotAllowed | UsernameTaken | EmailTaken | AlreadyVerified | RateLimited { .. } | NotGuest
-                | Conflict | PayloadTooLarge | UnsupportedMediaType | Unavailable(_) | Internal(_) => {}
+                Validation(_)
+                | Malformed(_)
+                | InvalidCredentials
+                | InvalidToken
+                | TokenExpired
+                | InvalidRefreshToken
+                | RefreshTokenReused
+                | Forbidden(_)
+                | InvalidApiKey
+                | NotFound
+                | MethodNotAllowed
+                | UsernameTaken
+                | EmailTaken
+                | AlreadyVerified
+                | RateLimited { .. }
+                | NotGuest
+                | Conflict
+                | PayloadTooLarge
+                | UnsupportedMediaType
+                | Unavailable(_)
+                | Internal(_) => {}
             }
         }
         all
