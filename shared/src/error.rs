@@ -101,6 +101,31 @@ pub const INVALID_REFRESH: &str = "Invalid or expired refresh token.";
 pub const USERNAME_TAKEN: &str = "Username already exists.";
 pub const EMAIL_TAKEN: &str = "Email already exists.";
 
+/// Every `code` an [`ApiError`] can answer, for documents that list them (`openapi.yaml`).
+pub const CODES: &[&str] = &[
+    "validation_error",
+    "malformed_request",
+    "invalid_credentials",
+    "invalid_token",
+    "token_expired",
+    "invalid_refresh_token",
+    "refresh_token_reused",
+    "forbidden",
+    "invalid_api_key",
+    "not_found",
+    "method_not_allowed",
+    "username_taken",
+    "email_taken",
+    "not_guest",
+    "already_verified",
+    "rate_limited",
+    "conflict",
+    "payload_too_large",
+    "unsupported_media_type",
+    "service_unavailable",
+    "internal_error",
+];
+
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         use ApiError::*;
@@ -266,6 +291,70 @@ mod tests {
         assert_eq!(token.headers[header::WWW_AUTHENTICATE], r#"Bearer error="invalid_token""#);
         let login = ApiError::InvalidCredentials.to_response("r");
         assert!(!login.headers.contains_key(header::WWW_AUTHENTICATE));
+    }
+
+    /// One error of every variant. The match below has no wildcard, so a new variant does not
+    /// compile until it is added here too (and its code to `CODES`).
+    fn one_of_each() -> Vec<ApiError> {
+        use ApiError::*;
+        let all = vec![
+            Validation(FieldErrors::new()),
+            Malformed("m"),
+            InvalidCredentials,
+            InvalidToken,
+            TokenExpired,
+            InvalidRefreshToken,
+            RefreshTokenReused,
+            Forbidden("f"),
+            InvalidApiKey,
+            NotFound,
+            MethodNotAllowed,
+            UsernameTaken,
+            EmailTaken,
+            AlreadyVerified,
+            RateLimited { detail: "r", retry_after: 1 },
+            NotGuest,
+            Conflict,
+            PayloadTooLarge,
+            UnsupportedMediaType,
+            Unavailable("u".into()),
+            Internal("i".into()),
+        ];
+        for error in &all {
+            match error {
+                Validation(_)
+                | Malformed(_)
+                | InvalidCredentials
+                | InvalidToken
+                | TokenExpired
+                | InvalidRefreshToken
+                | RefreshTokenReused
+                | Forbidden(_)
+                | InvalidApiKey
+                | NotFound
+                | MethodNotAllowed
+                | UsernameTaken
+                | EmailTaken
+                | AlreadyVerified
+                | RateLimited { .. }
+                | NotGuest
+                | Conflict
+                | PayloadTooLarge
+                | UnsupportedMediaType
+                | Unavailable(_)
+                | Internal(_) => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn codes_lists_the_code_of_every_variant_once() {
+        let mut emitted: Vec<&str> = one_of_each().iter().map(ApiError::code).collect();
+        let mut listed = CODES.to_vec();
+        emitted.sort_unstable();
+        listed.sort_unstable();
+        assert_eq!(emitted, listed);
     }
 
     #[test]

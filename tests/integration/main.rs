@@ -9,6 +9,7 @@ mod events;
 mod guest;
 mod limits;
 mod login;
+mod openapi;
 mod races;
 mod refresh;
 mod register;

@@ -24,7 +24,7 @@ fn strip_tags(value: serde_yaml_ng::Value) -> serde_yaml_ng::Value {
 }
 
 /// (method, path, binary, api key required) of every API event in the template.
-fn template_routes() -> BTreeSet<(String, String, String, bool)> {
+pub(crate) fn template_routes() -> BTreeSet<(String, String, String, bool)> {
     let doc = template();
     let mut routes = BTreeSet::new();
     for resource in doc["Resources"].as_object().unwrap().values() {
