@@ -73,6 +73,9 @@ pub const DEFAULT_PER_MINUTE: &[(&str, u32)] = &[
 pub struct Config {
     pub table_name: String,
     pub dynamodb_endpoint: Option<String>,
+    /// `AWS_REGION` (set by Lambda; `AWS_DEFAULT_REGION` also read): required unless
+    /// `DYNAMODB_ENDPOINT` points at a local database.
+    pub aws_region: Option<String>,
     pub jwt_issuer: String,
     pub jwt_audience: String,
     pub jwt_algorithm: JwtAlgorithm,
@@ -174,6 +177,7 @@ impl Config {
         let config = Config {
             table_name: get("TABLE_NAME").ok_or_else(|| invalid("TABLE_NAME", "required"))?,
             dynamodb_endpoint: get("DYNAMODB_ENDPOINT"),
+            aws_region: get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION")),
             jwt_issuer: get("JWT_ISSUER").unwrap_or_else(|| "bookshelf-auth".to_owned()),
             jwt_audience: get("JWT_AUDIENCE").unwrap_or_else(|| "bookshelf-apps".to_owned()),
             jwt_algorithm,
@@ -200,6 +204,9 @@ impl Config {
                 .map(|raw| raw.split(',').map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect())
                 .unwrap_or_default(),
         };
+        if config.dynamodb_endpoint.is_none() && config.aws_region.is_none() {
+            return Err(invalid("AWS_REGION", "required outside Lambda unless DYNAMODB_ENDPOINT is set"));
+        }
         Ok(config)
     }
 }
@@ -218,7 +225,7 @@ mod tests {
         Config::from_lookup(|name| map.get(name).cloned())
     }
 
-    const BASE: &[(&str, &str)] = &[("TABLE_NAME", "t"), ("JWT_KEYS_FILE", "/tmp/k.json")];
+    const BASE: &[(&str, &str)] = &[("TABLE_NAME", "t"), ("JWT_KEYS_FILE", "/tmp/k.json"), ("AWS_REGION", "eu-west-1")];
 
     #[test]
     fn defaults_follow_the_contract() {
@@ -241,6 +248,15 @@ mod tests {
         let mut pairs = BASE.to_vec();
         pairs.push(("JWT_ALGORITHM", "none"));
         assert_eq!(config(&pairs).expect_err("alg").name, "JWT_ALGORITHM");
+    }
+
+    #[test]
+    fn a_deployed_function_needs_its_region() {
+        let pairs = [("TABLE_NAME", "t"), ("JWT_KEYS_FILE", "/tmp/k.json")];
+        assert_eq!(config(&pairs).expect_err("no region").name, "AWS_REGION");
+        let local =
+            [("TABLE_NAME", "t"), ("JWT_KEYS_FILE", "/tmp/k.json"), ("DYNAMODB_ENDPOINT", "http://127.0.0.1:8000")];
+        assert_eq!(config(&local).expect("local").aws_region, None);
     }
 
     #[test]

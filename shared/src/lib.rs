@@ -4,6 +4,7 @@
 //! the body into [`domain`] types → tokens, passwords and the [`store`] → an
 //! [`http::ApiResponse`] (or an [`error::ApiError`] rendered as problem+json).
 
+pub mod aws;
 pub mod clock;
 pub mod config;
 pub mod domain;

@@ -26,7 +26,7 @@ pub enum Mailer {
     Outbox(PathBuf),
     /// Sends through Amazon SES from `from`; the client is made on first use, so functions
     /// that never send mail pay nothing for it at cold start.
-    Ses { client: tokio::sync::OnceCell<aws_sdk_sesv2::Client>, from: String },
+    Ses { sdk: Box<aws_config::SdkConfig>, client: std::sync::OnceLock<aws_sdk_sesv2::Client>, from: String },
 }
 
 #[derive(Serialize)]
@@ -41,9 +41,11 @@ struct OutboxMessage<'a> {
 impl Mailer {
     pub fn from_config(config: &crate::config::Config) -> Self {
         match (config.mail_sender, &config.mail_from) {
-            (crate::config::MailSender::Ses, Some(from)) => {
-                Mailer::Ses { client: tokio::sync::OnceCell::new(), from: from.clone() }
-            }
+            (crate::config::MailSender::Ses, Some(from)) => Mailer::Ses {
+                sdk: Box::new(crate::aws::sdk_config(config)),
+                client: std::sync::OnceLock::new(),
+                from: from.clone(),
+            },
             _ => Mailer::Outbox(config.mail_outbox_dir.clone()),
         }
     }
@@ -70,14 +72,8 @@ impl Mailer {
                 };
                 write.await.map_err(|e| MailError(Box::new(e)))
             }
-            Mailer::Ses { client, from } => {
-                let client = client
-                    .get_or_init(|| async {
-                        aws_sdk_sesv2::Client::new(
-                            &aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await,
-                        )
-                    })
-                    .await;
+            Mailer::Ses { sdk, client, from } => {
+                let client = client.get_or_init(|| aws_sdk_sesv2::Client::new(sdk));
                 let content = |data: &str| Content::builder().data(data).charset("UTF-8").build();
                 let message = Message::builder()
                     .subject(content(&mail.subject).map_err(|e| MailError(Box::new(e)))?)

@@ -343,12 +343,11 @@ impl Store {
                 Client::from_conf(conf)
             }
             None => {
-                let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                let conf = aws_sdk_dynamodb::config::Builder::from(&crate::aws::sdk_config(config))
                     .timeout_config(timeouts)
                     .retry_config(retries)
-                    .load()
-                    .await;
-                Client::new(&shared)
+                    .build();
+                Client::from_conf(conf)
             }
         };
         Store { client, table: config.table_name.clone() }

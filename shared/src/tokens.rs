@@ -335,6 +335,7 @@ mod tests {
             "TABLE_NAME" => Some("t".into()),
             "JWT_KEYS" => Some(doc.clone()),
             "JWT_ALGORITHM" => Some(alg.into()),
+            "AWS_REGION" => Some("eu-west-1".into()),
             _ => None,
         })
         .expect("config");

@@ -1,0 +1,21 @@
+//! The AWS SDK configuration every client of a function shares (DynamoDB, SES).
+//!
+//! Lambda hands each function its region (`AWS_REGION`) and its role's credentials
+//! (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`) as environment
+//! variables, so the clients read exactly those. `aws_config::defaults()` would search its
+//! whole chain instead (profile files, IMDS, ECS, SSO, STS web identity): lookups at every
+//! cold start and ≈ 0.3 MB of code in every binary, for sources a Lambda never uses.
+
+use aws_config::environment::EnvironmentVariableCredentialsProvider;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::config::SharedCredentialsProvider;
+
+use crate::config::Config;
+
+pub fn sdk_config(config: &Config) -> SdkConfig {
+    SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(config.aws_region.clone().map(Region::new))
+        .credentials_provider(SharedCredentialsProvider::new(EnvironmentVariableCredentialsProvider::new()))
+        .build()
+}
