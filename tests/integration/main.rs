@@ -8,6 +8,7 @@ mod canary;
 mod email;
 mod errors;
 mod events;
+mod faults;
 mod guest;
 mod limits;
 mod login;

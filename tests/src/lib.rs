@@ -63,8 +63,14 @@ impl TestApp {
 
     /// A service configured like production plus `overrides` (config variable → value).
     pub async fn with_env(overrides: &[(&str, &str)]) -> Self {
+        Self::on_database(&dynamodb_endpoint(), overrides).await
+    }
+
+    /// Like [`TestApp::with_env`], on the DynamoDB at `endpoint` (a dedicated instance, for
+    /// tests that stop it); the table is created there unless an override points elsewhere.
+    pub async fn on_database(endpoint: &str, overrides: &[(&str, &str)]) -> Self {
         let table = format!("test-{}", uuid::Uuid::new_v4().simple());
-        let endpoint = dynamodb_endpoint();
+        let endpoint = endpoint.to_owned();
         let config = Config::from_lookup(|name| {
             if let Some((_, value)) = overrides.iter().find(|(k, _)| *k == name) {
                 return Some((*value).to_owned());
