@@ -64,7 +64,8 @@ for name, text in seeds.items():
 PY
 for target in body tokens apigw_event; do
   log="$(mktemp)"
-  (cd fuzz && cargo +nightly fuzz run "$target" --sanitizer none --debug-assertions -- \
+  # Its own target dir (fuzz/target): an instrumented build shares no artifact with the others.
+  (cd fuzz && env -u CARGO_TARGET_DIR cargo +nightly fuzz run "$target" --sanitizer none --debug-assertions -- \
       -max_total_time="$FUZZ_SECONDS" -print_final_stats=1) >"$log" 2>&1 \
     || { tail -40 "$log" >&2; echo "fuzz $target failed: the crashing input is under fuzz/artifacts/$target/" >&2; exit 1; }
   echo "$target: $(grep -E '^Done [0-9]+ runs' "$log") $(grep -oE 'stat::number_of_executed_units: [0-9]+' "$log" | head -1)"

@@ -1,15 +1,16 @@
 //! The Lambda edge: an API Gateway REST proxy event, deserialised as the runtime does, run
 //! through `lambda::from_lambda` into an ApiRequest, then routed and read like a handler
-//! would. Malformed events may be refused by the runtime; none may panic here.
+//! would, and a response converted back. Malformed events may be refused by the
+//! deserialiser; none may panic.
 
 #![no_main]
 
 use bookshelf::routes::{resolve, Resolution};
+use lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequest;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
-    let Ok(event) = lambda_http::request::from_str(text) else { return };
+    let Ok(event) = serde_json::from_slice::<ApiGatewayProxyRequest>(data) else { return };
     let req = bookshelf::lambda::from_lambda(event);
     let _ = format!("{req:?}");
     let _ = (req.bearer_token(), req.user_agent(), req.json_object(true).map(|o| o.finish()));

@@ -457,7 +457,7 @@ async fn an_access_token_in_the_query_string_never_authenticates() {
             "resourcePath": "/api/v1/auth/me", "identity": {"sourceIp": "198.51.100.9"}},
         "body": null, "isBase64Encoded": false,
     });
-    let request = bookshelf::lambda::from_lambda(lambda_http::request::from_str(&event.to_string()).unwrap());
+    let request = bookshelf::lambda::from_lambda(serde_json::from_value(event).unwrap());
     let reply = Reply::from(routes::respond(Arc::clone(&app.state), routes::Route::GetMe, request).await);
     reply.assert_problem(401, "invalid_token");
     // The header form of the same token works, so the refusals above are about placement.
@@ -473,4 +473,22 @@ async fn an_access_token_in_the_query_string_never_authenticates() {
         .status,
         200
     );
+}
+
+/// Found by `fuzz/` (apigw_event): lambda_http built a URI from `Host` and
+/// `X-Forwarded-Proto` and panicked on values like these, so the request got no answer.
+#[tokio::test]
+async fn hostile_host_or_x_forwarded_proto_headers_are_answered_through_the_lambda_edge() {
+    let app = TestApp::new().await;
+    let text = std::fs::read_to_string(bookshelf_tests::workspace_root().join("events/forgot-password.json")).unwrap();
+    for (name, value) in
+        [("X-Forwarded-Proto", "+https"), ("X-Forwarded-Proto", ""), ("Host", "bad host"), ("Host", "h:99999")]
+    {
+        let mut event: Value = serde_json::from_str(&text).unwrap();
+        event["headers"][name] = json!(value);
+        event["multiValueHeaders"][name] = json!([value]);
+        let request = bookshelf::lambda::from_lambda(serde_json::from_value(event).unwrap());
+        let response = routes::respond(Arc::clone(&app.state), routes::Route::ForgotPassword, request).await;
+        assert_eq!(bookshelf::lambda::into_lambda(response).status_code, 202, "{name}: {value}");
+    }
 }
