@@ -9,7 +9,7 @@ export SAM_CLI_TELEMETRY := 0
 # sam/cfn-lint need a region to validate against, never credentials.
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run test deps java lint rust-checks contract bench clean
+.PHONY: run test deps java lint rust-checks contract bench audit clean
 
 run: deps
 	cargo run -p bookshelf-local
@@ -35,6 +35,11 @@ contract: deps
 # Cold starts, sizes, warm handler time, round trips, memory and load (release builds).
 bench: deps
 	scripts/bench.sh
+
+# Longer security and reliability checks: cargo-deny, the slow (fault-injection) tests and
+# a short fuzz run per target (FUZZ_SECONDS, default 25); installs pinned tools it lacks.
+audit: deps
+	scripts/audit.sh
 
 deps: node_modules/.installed java
 

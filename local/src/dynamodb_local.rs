@@ -60,6 +60,13 @@ impl DynamoDbLocal {
     }
 }
 
+impl DynamoDbLocal {
+    /// The java process's id (fault-injection tests freeze and thaw it with signals).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
 impl Drop for DynamoDbLocal {
     fn drop(&mut self) {
         let _ = self.child.kill();

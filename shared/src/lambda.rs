@@ -4,9 +4,11 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
+use lambda_http::aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
 use lambda_http::aws_lambda_events::encodings::Body;
-use lambda_http::request::RequestContext;
-use lambda_http::{service_fn, RequestExt};
+use lambda_http::lambda_runtime::{self, service_fn, LambdaEvent};
 
 use crate::config::Config;
 use crate::http::{ApiRequest, ApiResponse};
@@ -16,14 +18,21 @@ use crate::state::AppState;
 /// A function's whole `main`: logging, state built once per cold start, then the runtime loop.
 /// `handler` is the route's entry in [`routes::entry`], named by the function itself so its
 /// binary links no other handler.
+///
+/// The runtime hands over the API Gateway event itself rather than a `lambda_http::Request`:
+/// building that request's URI from the `Host` and `X-Forwarded-Proto` headers panics on
+/// values such as `X-Forwarded-Proto: +https` (found by `fuzz/`), and the handlers never need
+/// a URI anyway.
 pub async fn serve(route: Route, handler: Handler) -> Result<(), lambda_http::Error> {
     crate::logging::init();
     let config = Config::from_env()?;
     let state = Arc::new(AppState::from_config(config).await?);
-    lambda_http::run(service_fn(move |event: lambda_http::Request| {
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<ApiGatewayProxyRequest>| {
         let state = Arc::clone(&state);
         async move {
-            Ok::<_, Infallible>(into_lambda(routes::respond_with(state, route, handler, from_lambda(event)).await))
+            Ok::<_, Infallible>(into_lambda(
+                routes::respond_with(state, route, handler, from_lambda(event.payload)).await,
+            ))
         }
     }))
     .await
@@ -31,43 +40,47 @@ pub async fn serve(route: Route, handler: Handler) -> Result<(), lambda_http::Er
 
 /// An API Gateway REST proxy event as the handlers see it. The client address is the one
 /// API Gateway observed (`requestContext.identity.sourceIp`), never a forwarded header.
-pub fn from_lambda(event: lambda_http::Request) -> ApiRequest {
-    let (source_ip, gateway_request_id) = match event.request_context_ref() {
-        Some(RequestContext::ApiGatewayV1(ctx)) => (ctx.identity.source_ip.clone(), ctx.request_id.clone()),
-        _ => (None, None),
+pub fn from_lambda(event: ApiGatewayProxyRequest) -> ApiRequest {
+    // API Gateway sends each header in both maps; the multi-value one keeps repeated ones.
+    let mut headers = event.multi_value_headers;
+    for (name, value) in &event.headers {
+        if !headers.contains_key(name) {
+            headers.insert(name.clone(), value.clone());
+        }
+    }
+    let body = match event.body {
+        None => Vec::new(),
+        // Not base64 after all: the raw text, which the JSON reader then refuses.
+        Some(text) if event.is_base64_encoded => BASE64.decode(&text).unwrap_or_else(|_| text.into_bytes()),
+        Some(text) => text.into_bytes(),
     };
-    let path_params = event.path_parameters().iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
-    let path = event.raw_http_path().to_owned();
-    let (parts, body) = event.into_parts();
-    let body = match body {
-        Body::Empty => Vec::new(),
-        Body::Text(text) => text.into_bytes(),
-        Body::Binary(bytes) => bytes,
-        #[allow(unreachable_patterns)]
-        _ => Vec::new(),
-    };
+    let context = event.request_context;
     ApiRequest {
-        method: parts.method,
-        path,
-        headers: parts.headers,
+        method: event.http_method,
+        path: event.path.unwrap_or_default(),
+        headers,
         body,
-        path_params,
-        source_ip,
-        request_id: gateway_request_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+        path_params: event.path_parameters,
+        source_ip: context.identity.source_ip,
+        request_id: context.request_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
     }
 }
 
-pub fn into_lambda(response: ApiResponse) -> lambda_http::Response<Body> {
-    let body = if response.body.is_empty() {
-        Body::Empty
+pub fn into_lambda(response: ApiResponse) -> ApiGatewayProxyResponse {
+    let (body, is_base64_encoded) = if response.body.is_empty() {
+        (None, false)
     } else {
         match String::from_utf8(response.body) {
-            Ok(text) => Body::Text(text),
-            Err(bytes) => Body::Binary(bytes.into_bytes()),
+            Ok(text) => (Some(Body::Text(text)), false),
+            Err(bytes) => (Some(Body::Binary(bytes.into_bytes())), true),
         }
     };
-    let mut out = lambda_http::Response::new(body);
-    *out.status_mut() = response.status;
-    *out.headers_mut() = response.headers;
+    // Non-exhaustive: filled in field by field.
+    let mut out = ApiGatewayProxyResponse::default();
+    out.status_code = i64::from(response.status.as_u16());
+    out.multi_value_headers = response.headers.clone();
+    out.headers = response.headers;
+    out.body = body;
+    out.is_base64_encoded = is_base64_encoded;
     out
 }

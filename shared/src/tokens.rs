@@ -158,7 +158,8 @@ impl TokenService {
         if claims.user_id().is_none() || claims.session_id().is_none() || claims.nbf > now + LEEWAY_SECONDS {
             return Err(TokenError::Invalid);
         }
-        if claims.exp + LEEWAY_SECONDS < now {
+        // Saturating: a signed `exp` near i64::MAX must not overflow (a panic in debug builds).
+        if claims.exp.saturating_add(LEEWAY_SECONDS) < now {
             return Err(TokenError::Expired);
         }
         Ok(claims)
@@ -366,6 +367,18 @@ mod tests {
         let tokens = service("ES256");
         let (token, _) = tokens.issue_access(&subject(), now() - 900 - 6).expect("issue");
         assert_eq!(tokens.verify_access(&token, now()), Err(TokenError::Expired));
+    }
+
+    #[test]
+    fn an_exp_at_the_end_of_time_is_compared_without_overflowing() {
+        let tokens = service("ES256");
+        let (_, mut claims) = tokens.issue_access(&subject(), now()).expect("issue");
+        claims.exp = i64::MAX;
+        let mut header = Header::new(tokens.algorithm);
+        header.typ = Some(ACCESS_TOKEN_TYPE.to_owned());
+        header.kid = Some(tokens.signing_kid.clone());
+        let token = jsonwebtoken::encode(&header, &claims, &tokens.encoding_key).expect("sign");
+        assert_eq!(tokens.verify_access(&token, now()), Ok(claims));
     }
 
     #[test]

@@ -3,9 +3,12 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod account;
+mod attacks;
+mod canary;
 mod email;
 mod errors;
 mod events;
+mod faults;
 mod guest;
 mod limits;
 mod login;

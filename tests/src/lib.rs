@@ -44,7 +44,9 @@ pub fn dynamodb_endpoint() -> String {
         .clone()
 }
 
-fn key_document() -> String {
+/// The signing-key document every test service of this process uses (attack tests forge
+/// tokens with it to prove what a valid signature alone does not buy).
+pub fn key_document() -> String {
     static DOC: OnceLock<String> = OnceLock::new();
     DOC.get_or_init(|| bookshelf::keys::generate_document().unwrap()).clone()
 }
@@ -61,8 +63,14 @@ impl TestApp {
 
     /// A service configured like production plus `overrides` (config variable → value).
     pub async fn with_env(overrides: &[(&str, &str)]) -> Self {
+        Self::on_database(&dynamodb_endpoint(), overrides).await
+    }
+
+    /// Like [`TestApp::with_env`], on the DynamoDB at `endpoint` (a dedicated instance, for
+    /// tests that stop it); the table is created there unless an override points elsewhere.
+    pub async fn on_database(endpoint: &str, overrides: &[(&str, &str)]) -> Self {
         let table = format!("test-{}", uuid::Uuid::new_v4().simple());
-        let endpoint = dynamodb_endpoint();
+        let endpoint = endpoint.to_owned();
         let config = Config::from_lookup(|name| {
             if let Some((_, value)) = overrides.iter().find(|(k, _)| *k == name) {
                 return Some((*value).to_owned());
@@ -296,6 +304,49 @@ impl TestApp {
                 text: m["text"].as_str().unwrap().to_owned(),
                 sent_at: m["sent_at"].as_str().unwrap().to_owned(),
             })
+            .collect()
+    }
+}
+
+/// Every log line this process writes, in the production JSON format (installed on first use;
+/// it then also holds the lines of tests running beside the one that asked).
+#[derive(Clone, Default)]
+pub struct LogCapture(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogCapture {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl LogCapture {
+    /// The process's capture, installed as the global subscriber by the first caller.
+    pub fn install() -> LogCapture {
+        static CAPTURE: OnceLock<LogCapture> = OnceLock::new();
+        CAPTURE
+            .get_or_init(|| {
+                let capture = LogCapture::default();
+                let writer = capture.clone();
+                bookshelf::logging::init_with_writer(move || writer.clone());
+                capture
+            })
+            .clone()
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+
+    /// Each line parsed as the JSON object it must be.
+    pub fn lines(&self) -> Vec<Value> {
+        self.text()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}")))
             .collect()
     }
 }

@@ -1,14 +1,15 @@
 //! `POST /logout`: ends the access token's session, a named session of the caller, or all
 //! of the caller's sessions. Repeating it is harmless.
 
-use super::{audit, live_session, verified_claims};
+use super::{audit, live_session, refused, verified_claims};
 use crate::error::ApiError;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::state::AppState;
 use crate::tokens::RefreshToken;
 
 pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, ApiError> {
-    let claims = verified_claims(state, req.bearer_token()?)?;
+    let claims =
+        req.bearer_token().and_then(|token| verified_claims(state, token)).map_err(|e| refused(req, "logout", e))?;
     let mut body = req.json_object(true)?;
     let refresh_token = body.opt_str("refresh_token");
     let all_sessions = body.opt_bool("all_sessions").unwrap_or(false);
@@ -20,12 +21,12 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
 
     if all_sessions {
         // Acting on other sessions needs a session that is still live.
-        let auth = live_session(state, claims.clone()).await?;
+        let auth = live_session(state, claims.clone()).await.map_err(|e| refused(req, "logout", e))?;
         let ended = state.store.delete_sessions_of(auth.user.id).await?;
         tracing::info!(request_id = %req.request_id, user_id = %user_id, ended, "logout all sessions");
         audit(req, "logout_all", "success", Some(user_id));
     } else if let Some(text) = refresh_token {
-        let auth = live_session(state, claims.clone()).await?;
+        let auth = live_session(state, claims.clone()).await.map_err(|e| refused(req, "logout", e))?;
         let target = RefreshToken::decode(&text)
             .ok_or_else(|| ApiError::field("refresh_token", "This is not a refresh token."))?;
         if target.user_id != auth.user.id {

@@ -166,9 +166,20 @@ pub struct Authenticated {
 /// Verifies the bearer token, then checks its session and user in the database in one
 /// round trip, so revocation takes effect at once.
 pub async fn authenticate(state: &AppState, req: &ApiRequest) -> Result<Authenticated, ApiError> {
-    let token = req.bearer_token()?;
-    let claims = verified_claims(state, token)?;
-    live_session(state, claims).await
+    let outcome = match req.bearer_token().and_then(|token| verified_claims(state, token)) {
+        Ok(claims) => live_session(state, claims).await,
+        Err(e) => Err(e),
+    };
+    outcome.map_err(|e| refused(req, "authenticate", e))
+}
+
+/// Logs the one auth event of a bearer request whose token was refused (401; an outage is
+/// not an auth outcome), and hands the error on.
+pub fn refused(req: &ApiRequest, event: &'static str, error: ApiError) -> ApiError {
+    if error.status() == StatusCode::UNAUTHORIZED {
+        audit(req, event, error.code(), None);
+    }
+    error
 }
 
 pub fn verified_claims(state: &AppState, token: &str) -> Result<AccessClaims, ApiError> {
