@@ -9,6 +9,7 @@ use lambda_http::request::RequestContext;
 use lambda_http::{service_fn, RequestExt};
 
 use crate::config::Config;
+use crate::cors;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::routes::{self, Handler, Route};
 use crate::state::AppState;
@@ -22,11 +23,23 @@ pub async fn serve(route: Route, handler: Handler) -> Result<(), lambda_http::Er
     let state = Arc::new(AppState::from_config(config).await?);
     lambda_http::run(service_fn(move |event: lambda_http::Request| {
         let state = Arc::clone(&state);
-        async move {
-            Ok::<_, Infallible>(into_lambda(routes::respond_with(state, route, handler, from_lambda(event)).await))
-        }
+        async move { Ok::<_, Infallible>(into_lambda(respond(state, route, handler, from_lambda(event)).await)) }
     }))
     .await
+}
+
+/// One event. A CORS preflight is answered here: API Gateway sends `OPTIONS` to the fallback
+/// function (no key), as the local server answers it before routing. Every other request goes
+/// to the route's handler, and an allowed origin may read whatever it answers.
+pub async fn respond(state: Arc<AppState>, route: Route, handler: Handler, req: ApiRequest) -> ApiResponse {
+    let origin = cors::allowed_origin(&state.config.cors_allowed_origins, &req.headers);
+    let mut response = if req.method == http::Method::OPTIONS {
+        cors::preflight(origin.is_some())
+    } else {
+        routes::respond_with(state, route, handler, req).await
+    };
+    cors::allow(&mut response, origin);
+    response
 }
 
 /// An API Gateway REST proxy event as the handlers see it. The client address is the one

@@ -6,6 +6,7 @@
 
 pub mod clock;
 pub mod config;
+pub mod cors;
 pub mod domain;
 pub mod error;
 pub mod handlers;
