@@ -9,7 +9,7 @@ export SAM_CLI_TELEMETRY := 0
 # sam/cfn-lint need a region to validate against, never credentials.
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: run test deps java lint rust-checks contract bench audit clean
+.PHONY: run test deps java lint rust-checks contract bench audit clean sam-build
 
 run: deps
 	cargo run -p bookshelf-local
@@ -40,6 +40,16 @@ bench: deps
 # a short fuzz run per target (FUZZ_SECONDS, default 25); installs pinned tools it lacks.
 audit: deps
 	scripts/audit.sh
+
+# `sam build` for arm64 (one cargo-lambda build for every function; release, slow on 2 cores),
+# then every bootstrap checked to be an aarch64 ELF. Used by `sam deploy` afterwards.
+sam-build: $(VENV)/.installed
+	scripts/sam-build.sh
+
+# SAM's makefile build of one function (template.yaml: `BuildMethod: makefile`); SAM sets
+# ARTIFACTS_DIR. All of them share one cargo build.
+build-%Function: $(VENV)/.installed
+	scripts/lambda-bootstrap.sh $* "$(ARTIFACTS_DIR)"
 
 deps: node_modules/.installed java
 

@@ -9,7 +9,8 @@ cargo build --release --workspace --bins
 # arm64 sizes need cargo-lambda (and zig, its cross linker) and the aarch64 std; measured
 # when they are available, reported as "–" otherwise.
 if [ -x .venv/bin/cargo-lambda ] && rustup target list --installed 2>/dev/null | grep -q aarch64-unknown-linux-gnu; then
-  PATH="$PWD/.venv/bin:$PATH" cargo lambda build --release --arm64 --quiet || echo "bench: arm64 build failed; arm64 sizes skipped" >&2
+  # Flags as scripts/lambda-bootstrap.sh (the deployed build), so both share target/.
+  PATH="$PWD/.venv/bin:$PATH" cargo lambda build --release --arm64 --disable-optimizations --quiet || echo "bench: arm64 build failed; arm64 sizes skipped" >&2
 fi
 target/release/bookshelf-bench
 echo "bench: done in $(( $(date +%s) - started )) s" >&2

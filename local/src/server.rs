@@ -6,12 +6,13 @@ use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
+use bookshelf::cors;
 use bookshelf::error::ApiError;
 use bookshelf::http::{ApiRequest, ApiResponse, MAX_BODY_BYTES};
 use bookshelf::routes::{self, Resolution};
 use bookshelf::state::AppState;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use http::{header, HeaderValue, Method, StatusCode};
+use http::Method;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
@@ -60,20 +61,13 @@ impl LocalApi {
 
     pub async fn handle(&self, req: hyper::Request<Incoming>, peer: SocketAddr) -> hyper::Response<Full<Bytes>> {
         let request_id = uuid::Uuid::new_v4().to_string();
-        let origin = req.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()).map(str::to_owned);
-        let allowed_origin =
-            origin.filter(|o| self.state.config.cors_allowed_origins.iter().any(|a| a == o || a == "*"));
+        let allowed_origin = cors::allowed_origin(&self.state.config.cors_allowed_origins, req.headers());
         let mut response = if req.method() == Method::OPTIONS {
-            preflight(allowed_origin.is_some())
+            cors::preflight(allowed_origin.is_some())
         } else {
             self.route(req, peer, &request_id).await
         };
-        if let Some(origin) = allowed_origin {
-            if let Ok(value) = HeaderValue::from_str(&origin) {
-                response.headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
-                response.headers.insert(header::VARY, HeaderValue::from_static("Origin"));
-            }
-        }
+        cors::allow(&mut response, allowed_origin);
         let mut out = hyper::Response::new(Full::new(Bytes::from(response.body)));
         *out.status_mut() = response.status;
         *out.headers_mut() = response.headers;
@@ -121,22 +115,4 @@ impl LocalApi {
         };
         routes::respond(Arc::clone(&self.state), spec.route, api_request).await
     }
-}
-
-fn preflight(allowed: bool) -> ApiResponse {
-    let mut response = ApiResponse::no_content();
-    if allowed {
-        let headers = &mut response.headers;
-        headers.insert(
-            header::ACCESS_CONTROL_ALLOW_METHODS,
-            HeaderValue::from_static("GET, POST, PATCH, DELETE, OPTIONS"),
-        );
-        headers.insert(
-            header::ACCESS_CONTROL_ALLOW_HEADERS,
-            HeaderValue::from_static("authorization, content-type, x-api-key"),
-        );
-        headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
-    }
-    response.status = StatusCode::NO_CONTENT;
-    response
 }

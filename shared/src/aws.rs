@@ -13,9 +13,19 @@ use aws_sdk_dynamodb::config::SharedCredentialsProvider;
 use crate::config::Config;
 
 pub fn sdk_config(config: &Config) -> SdkConfig {
+    sdk_config_in(config.aws_region.clone())
+}
+
+/// The same for code that runs without a [`Config`] (the signing-keys custom resource).
+pub fn sdk_config_in(region: Option<String>) -> SdkConfig {
     SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
-        .region(config.aws_region.clone().map(Region::new))
+        .region(region.map(Region::new))
         .credentials_provider(SharedCredentialsProvider::new(EnvironmentVariableCredentialsProvider::new()))
         .build()
+}
+
+/// The region Lambda runs a function in.
+pub fn lambda_region() -> Option<String> {
+    std::env::var("AWS_REGION").ok().filter(|r| !r.is_empty())
 }

@@ -30,10 +30,24 @@ pub enum MailSender {
 /// Where the signing keys come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeySource {
-    /// `JWT_KEYS`: the key document itself (deployed stacks pass it from a NoEcho parameter).
+    /// `JWT_KEYS_SECRET_ARN`: a Secrets Manager secret holding the key document (deployed
+    /// stacks; the template's custom resource writes it). Read once per cold start.
+    SecretsManager(String),
+    /// `JWT_KEYS`: the key document itself (tests, experiments).
     Inline(String),
     /// `JWT_KEYS_FILE`: a path to the key document (the local server generates one).
     File(PathBuf),
+}
+
+impl KeySource {
+    /// The variable this source was configured by, for start-up errors.
+    pub fn variable(&self) -> &'static str {
+        match self {
+            KeySource::SecretsManager(_) => "JWT_KEYS_SECRET_ARN",
+            KeySource::Inline(_) => "JWT_KEYS",
+            KeySource::File(_) => "JWT_KEYS_FILE",
+        }
+    }
 }
 
 /// App-level limits; every number is configuration (`RATE_LIMIT_<ROUTE>_PER_MINUTE`,
@@ -120,11 +134,23 @@ impl Config {
             Some("HS256") => JwtAlgorithm::Hs256,
             Some(_) => return Err(invalid("JWT_ALGORITHM", "expected ES256 or HS256")),
         };
-        let keys = match (get("JWT_KEYS"), get("JWT_KEYS_FILE")) {
-            (Some(inline), _) => KeySource::Inline(inline),
-            (None, Some(path)) => KeySource::File(PathBuf::from(path)),
-            (None, None) => return Err(invalid("JWT_KEYS", "set JWT_KEYS (a key document) or JWT_KEYS_FILE")),
-        };
+        // The first one set wins: the secret in AWS, a document or a file locally.
+        let keys =
+            match (get("JWT_KEYS_SECRET_ARN"), get("JWT_KEYS"), get("JWT_KEYS_FILE")) {
+                (Some(arn), _, _) if is_secret_arn(&arn) => KeySource::SecretsManager(arn),
+                (Some(_), _, _) => {
+                    return Err(invalid(
+                        "JWT_KEYS_SECRET_ARN",
+                        "expected a Secrets Manager secret ARN (arn:…:secretsmanager:…)",
+                    ))
+                }
+                (None, Some(inline), _) => KeySource::Inline(inline),
+                (None, None, Some(path)) => KeySource::File(PathBuf::from(path)),
+                (None, None, None) => return Err(invalid(
+                    "JWT_KEYS_SECRET_ARN",
+                    "set JWT_KEYS_SECRET_ARN (a Secrets Manager secret), JWT_KEYS (a key document) or JWT_KEYS_FILE",
+                )),
+            };
         let rate_limits_enabled = match get("RATE_LIMITS_ENABLED").as_deref() {
             None | Some("true") | Some("1") => true,
             Some("false") | Some("0") => false,
@@ -211,6 +237,11 @@ impl Config {
     }
 }
 
+fn is_secret_arn(value: &str) -> bool {
+    let parts: Vec<&str> = value.split(':').collect();
+    parts.len() >= 7 && parts[0] == "arn" && parts[2] == "secretsmanager" && parts[5] == "secret"
+}
+
 fn invalid(name: &'static str, reason: &str) -> ConfigError {
     ConfigError { name, reason: reason.to_owned() }
 }
@@ -257,6 +288,27 @@ mod tests {
         let local =
             [("TABLE_NAME", "t"), ("JWT_KEYS_FILE", "/tmp/k.json"), ("DYNAMODB_ENDPOINT", "http://127.0.0.1:8000")];
         assert_eq!(config(&local).expect("local").aws_region, None);
+    }
+
+    #[test]
+    fn the_secret_arn_wins_over_local_key_sources() {
+        let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:bookshelf-keys-AbCdEf";
+        let mut pairs = BASE.to_vec();
+        pairs.push(("JWT_KEYS", "{}"));
+        pairs.push(("JWT_KEYS_SECRET_ARN", arn));
+        let c = config(&pairs).expect("valid");
+        assert_eq!(c.keys, KeySource::SecretsManager(arn.to_owned()));
+        assert_eq!(c.keys.variable(), "JWT_KEYS_SECRET_ARN");
+    }
+
+    #[test]
+    fn a_secret_arn_that_is_not_one_names_its_variable() {
+        let mut pairs = BASE.to_vec();
+        pairs.push(("JWT_KEYS_SECRET_ARN", "bookshelf-keys"));
+        assert_eq!(config(&pairs).expect_err("not an arn").name, "JWT_KEYS_SECRET_ARN");
+        let missing = config(&[("TABLE_NAME", "t")]).expect_err("no keys");
+        assert_eq!(missing.name, "JWT_KEYS_SECRET_ARN");
+        assert!(missing.reason.contains("JWT_KEYS_FILE"), "{}", missing.reason);
     }
 
     #[test]

@@ -4,6 +4,10 @@
 //! | {"kid", "alg": "HS256", "secret": <base64url>}], "refresh_secret": <base64url>}`. The
 //! first key of the configured algorithm signs; every key of that algorithm verifies, so a
 //! rotation prepends a new key and keeps the old one until its tokens have expired.
+//!
+//! Deployed stacks keep the document in AWS Secrets Manager (`JWT_KEYS_SECRET_ARN`): the
+//! template's `SigningKeys` custom resource writes it once with [`generate_document`], and
+//! each function reads it once per cold start with [`read_secret`].
 
 use aws_lc_rs::digest;
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
@@ -28,6 +32,51 @@ pub enum KeyError {
     Io { path: String, source: std::io::Error },
     #[error("random generator failed")]
     Random,
+    #[error("could not read the secret: {0}")]
+    Secret(String),
+}
+
+/// A shape error without serde_json's usual quote of the offending value, which could be key
+/// material: only its category and position, or the name of a missing field.
+fn shape_error(error: &serde_json::Error) -> KeyError {
+    let message = error.to_string();
+    if message.starts_with("missing field") {
+        return KeyError::Shape(message);
+    }
+    KeyError::Shape(format!("{:?} error at line {} column {}", error.classify(), error.line(), error.column()))
+}
+
+/// The Secrets Manager client of a cold start: short timeouts and few retries, so a function
+/// that cannot read its keys fails start-up within seconds instead of hanging.
+pub fn secrets_client(sdk: &aws_config::SdkConfig) -> aws_sdk_secretsmanager::Client {
+    use aws_smithy_types::retry::RetryConfig;
+    use aws_smithy_types::timeout::TimeoutConfig;
+    use std::time::Duration;
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(Duration::from_millis(1_000))
+        .operation_attempt_timeout(Duration::from_millis(2_000))
+        .operation_timeout(Duration::from_millis(5_000))
+        .build();
+    let conf = aws_sdk_secretsmanager::config::Builder::from(sdk)
+        .timeout_config(timeouts)
+        .retry_config(RetryConfig::standard().with_max_attempts(3))
+        .build();
+    aws_sdk_secretsmanager::Client::from_conf(conf)
+}
+
+/// The key document stored in the secret `secret_id` (its current version). Errors name the
+/// SDK failure only: neither the SDK's messages nor this function ever carry the value.
+pub async fn read_secret(client: &aws_sdk_secretsmanager::Client, secret_id: &str) -> Result<String, KeyError> {
+    let output = client
+        .get_secret_value()
+        .secret_id(secret_id)
+        .send()
+        .await
+        .map_err(|e| KeyError::Secret(aws_sdk_secretsmanager::error::DisplayErrorContext(&e).to_string()))?;
+    output
+        .secret_string
+        .filter(|text| !text.trim().is_empty())
+        .ok_or_else(|| KeyError::Secret("the secret holds no key document (SecretString is empty)".to_owned()))
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -68,7 +117,7 @@ pub struct KeySet {
 
 impl KeySet {
     pub fn parse(document: &str, algorithm: JwtAlgorithm) -> Result<Self, KeyError> {
-        let doc: KeyDocument = serde_json::from_str(document).map_err(|e| KeyError::Shape(e.to_string()))?;
+        let doc: KeyDocument = serde_json::from_str(document).map_err(|e| shape_error(&e))?;
         let refresh_secret = B64.decode(doc.refresh_secret.trim()).map_err(|_| KeyError::RefreshSecret)?;
         if refresh_secret.len() < 32 {
             return Err(KeyError::RefreshSecret);
@@ -218,6 +267,17 @@ mod tests {
         assert!(key.get("d").is_none());
         let hs = KeySet::parse(&doc, JwtAlgorithm::Hs256).expect("hs256").jwks();
         assert_eq!(hs["keys"].as_array().map(Vec::len), Some(0));
+    }
+
+    #[test]
+    fn a_malformed_document_is_reported_without_quoting_its_values() {
+        let doc = r#"{"keys":"c2VjcmV0LWtleS1tYXRlcmlhbA","refresh_secret":"x"}"#;
+        let Err(error) = KeySet::parse(doc, JwtAlgorithm::Es256) else { panic!("a string is not a key list") };
+        let message = error.to_string();
+        assert!(!message.contains("c2VjcmV0"), "{message}");
+        assert!(message.contains("line 1"), "{message}");
+        let Err(missing) = KeySet::parse(r#"{"keys":[]}"#, JwtAlgorithm::Es256) else { panic!("no refresh_secret") };
+        assert!(missing.to_string().contains("refresh_secret"), "{missing}");
     }
 
     #[test]

@@ -11,6 +11,7 @@ use lambda_http::aws_lambda_events::encodings::Body;
 use lambda_http::lambda_runtime::{self, service_fn, LambdaEvent};
 
 use crate::config::Config;
+use crate::cors;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::routes::{self, Handler, Route};
 use crate::state::AppState;
@@ -30,12 +31,24 @@ pub async fn serve(route: Route, handler: Handler) -> Result<(), lambda_http::Er
     lambda_runtime::run(service_fn(move |event: LambdaEvent<ApiGatewayProxyRequest>| {
         let state = Arc::clone(&state);
         async move {
-            Ok::<_, Infallible>(into_lambda(
-                routes::respond_with(state, route, handler, from_lambda(event.payload)).await,
-            ))
+            Ok::<_, Infallible>(into_lambda(respond(state, route, handler, from_lambda(event.payload)).await))
         }
     }))
     .await
+}
+
+/// One event. A CORS preflight is answered here: API Gateway sends `OPTIONS` to the fallback
+/// function (no key), as the local server answers it before routing. Every other request goes
+/// to the route's handler, and an allowed origin may read whatever it answers.
+pub async fn respond(state: Arc<AppState>, route: Route, handler: Handler, req: ApiRequest) -> ApiResponse {
+    let origin = cors::allowed_origin(&state.config.cors_allowed_origins, &req.headers);
+    let mut response = if req.method == http::Method::OPTIONS {
+        cors::preflight(origin.is_some())
+    } else {
+        routes::respond_with(state, route, handler, req).await
+    };
+    cors::allow(&mut response, origin);
+    response
 }
 
 /// An API Gateway REST proxy event as the handlers see it. The client address is the one

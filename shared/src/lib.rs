@@ -7,6 +7,7 @@
 pub mod aws;
 pub mod clock;
 pub mod config;
+pub mod cors;
 pub mod domain;
 pub mod error;
 pub mod handlers;

@@ -132,3 +132,34 @@ fn every_function_has_a_fixture() {
     }
     assert!(workspace_root().join("events/fallback.json").is_file());
 }
+
+/// events/fallback.json sent from a browser at `origin` with `method`.
+fn browser_event(method: &str, origin: &str) -> ApiGatewayProxyRequest {
+    let text = std::fs::read_to_string(workspace_root().join("events/fallback.json")).unwrap();
+    let mut event: serde_json::Value = serde_json::from_str(&text).unwrap();
+    event["httpMethod"] = method.into();
+    event["headers"]["Origin"] = origin.into();
+    event["multiValueHeaders"]["Origin"] = serde_json::json!([origin]);
+    serde_json::from_value(event).unwrap()
+}
+
+#[tokio::test]
+async fn the_fallback_function_answers_preflights_and_allowed_origins_may_read_answers() {
+    let app = TestApp::with_env(&[("CORS_ALLOWED_ORIGINS", "https://app.example.com")]).await;
+    let send = |method: &str, origin: &str| {
+        let request = bookshelf::lambda::from_lambda(browser_event(method, origin));
+        bookshelf::lambda::respond(Arc::clone(&app.state), Route::Fallback, Route::Fallback.handler(), request)
+    };
+    let preflight = send("OPTIONS", "https://app.example.com").await;
+    assert_eq!(preflight.status, 204);
+    assert_eq!(preflight.headers["access-control-allow-origin"], "https://app.example.com");
+    assert!(preflight.headers["access-control-allow-headers"].to_str().unwrap().contains("x-api-key"));
+
+    let wrong_method = send("GET", "https://app.example.com").await;
+    assert_eq!(wrong_method.status, 405);
+    assert_eq!(wrong_method.headers["access-control-allow-origin"], "https://app.example.com");
+
+    let stranger = send("OPTIONS", "https://evil.example.net").await;
+    assert!(stranger.headers.get("access-control-allow-origin").is_none());
+    assert!(stranger.headers.get("access-control-allow-methods").is_none());
+}

@@ -23,15 +23,36 @@ fn strip_tags(value: serde_yaml_ng::Value) -> serde_yaml_ng::Value {
     }
 }
 
+/// The crate under `functions/` (and binary) of a function: `GetMeFunction` → `get-me`, as
+/// `scripts/lambda-bootstrap.sh` maps it for SAM's makefile build.
+fn binary_of(logical_id: &str) -> String {
+    let name = logical_id.strip_suffix("Function").unwrap();
+    let mut binary = String::new();
+    for (i, c) in name.char_indices() {
+        if c.is_ascii_uppercase() && i > 0 {
+            binary.push('-');
+        }
+        binary.push(c.to_ascii_lowercase());
+    }
+    binary
+}
+
+/// (logical id, resource) of every `AWS::Serverless::Function`.
+fn functions(doc: &Value) -> Vec<(String, Value)> {
+    let resources = doc["Resources"].as_object().unwrap();
+    resources
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Serverless::Function")
+        .map(|(id, r)| (id.clone(), r.clone()))
+        .collect()
+}
+
 /// (method, path, binary, api key required) of every API event in the template.
 pub(crate) fn template_routes() -> BTreeSet<(String, String, String, bool)> {
     let doc = template();
     let mut routes = BTreeSet::new();
-    for resource in doc["Resources"].as_object().unwrap().values() {
-        if resource["Type"] != "AWS::Serverless::Function" {
-            continue;
-        }
-        let binary = resource["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap().to_owned();
+    for (logical_id, resource) in functions(&doc) {
+        let binary = binary_of(&logical_id);
         for event in resource["Properties"]["Events"].as_object().into_iter().flat_map(|e| e.values()) {
             let props = &event["Properties"];
             let key = props["Auth"]["ApiKeyRequired"].as_bool().unwrap_or(true);
@@ -62,7 +83,7 @@ fn the_fallback_function_takes_every_other_method_of_every_path() {
 
 #[test]
 fn every_function_crate_is_a_template_function() {
-    let binaries: BTreeSet<String> = template_routes().into_iter().map(|r| r.2).collect();
+    let binaries: BTreeSet<String> = functions(&template()).iter().map(|(id, _)| binary_of(id)).collect();
     let crates: BTreeSet<String> = std::fs::read_dir(workspace_root().join("functions"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -82,5 +103,74 @@ fn each_function_main_names_its_own_route_and_entry_only() {
             std::fs::read_to_string(workspace_root().join("functions").join(function).join("src/main.rs")).unwrap();
         let expected = format!("serve(Route::{route}, entry::{})", function.replace('-', "_"));
         assert!(main.contains(&expected), "functions/{function}/src/main.rs should call {expected}");
+    }
+}
+
+#[test]
+fn every_function_is_built_by_the_one_shared_cargo_build() {
+    for (id, function) in functions(&template()) {
+        assert_eq!(function["Metadata"]["BuildMethod"], "makefile", "{id}");
+        assert_eq!(function["Properties"]["CodeUri"], ".", "{id}");
+    }
+    let makefile = std::fs::read_to_string(workspace_root().join("Makefile")).unwrap();
+    assert!(makefile.contains("build-%Function:"), "the Makefile builds every <Name>Function");
+}
+
+/// The Secrets Manager grants of a function's policies: (actions, resource).
+fn secret_grants(function: &Value) -> Vec<(Vec<String>, String)> {
+    let mut grants = Vec::new();
+    for policy in function["Properties"]["Policies"].as_array().into_iter().flatten() {
+        if let Some(template) = policy.get("AWSSecretsManagerGetSecretValuePolicy") {
+            grants.push((vec!["secretsmanager:GetSecretValue".to_owned()], template["SecretArn"].to_string()));
+        }
+        for statement in policy["Statement"].as_array().into_iter().flatten() {
+            let actions: Vec<String> = match &statement["Action"] {
+                Value::String(one) => vec![one.clone()],
+                many => many.as_array().into_iter().flatten().map(|a| a.as_str().unwrap().to_owned()).collect(),
+            };
+            if actions.iter().any(|a| a.starts_with("secretsmanager:")) {
+                grants.push((actions, statement["Resource"].to_string()));
+            }
+        }
+    }
+    grants
+}
+
+#[test]
+fn functions_may_only_read_the_signing_keys_and_only_the_custom_resource_writes_them() {
+    let secret = Value::String("SigningKeysSecret".to_owned()).to_string();
+    for (id, function) in functions(&template()) {
+        let grants = secret_grants(&function);
+        let expected = if id == "SigningKeysFunction" {
+            vec!["secretsmanager:DescribeSecret".to_owned(), "secretsmanager:PutSecretValue".to_owned()]
+        } else {
+            vec!["secretsmanager:GetSecretValue".to_owned()]
+        };
+        assert_eq!(grants, vec![(expected, secret.clone())], "{id}");
+    }
+    let doc = template();
+    let globals = &doc["Globals"]["Function"]["Environment"]["Variables"];
+    assert_eq!(globals["JWT_KEYS_SECRET_ARN"], "SigningKeysSecret");
+    assert_eq!(globals["JWT_KEYS"], "", "no key document in the template (declared only for sam local)");
+    assert!(doc["Parameters"].get("JwtKeys").is_none());
+    assert_eq!(doc["Resources"]["SigningKeys"]["Properties"]["SecretArn"], "SigningKeysSecret");
+}
+
+#[test]
+fn every_function_has_a_log_group_with_retention_and_error_and_throttle_alarms() {
+    let doc = template();
+    let resources = doc["Resources"].as_object().unwrap();
+    let alarmed: BTreeSet<String> = resources["Fn::ForEach::FunctionAlarms"][1]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|name| format!("{}Function", name.as_str().unwrap()))
+        .collect();
+    let functions: BTreeSet<String> = functions(&doc).into_iter().map(|(id, _)| id).collect();
+    assert_eq!(alarmed, functions);
+    for id in &functions {
+        let log_group = &resources[&id.replace("Function", "LogGroup")];
+        assert_eq!(log_group["Type"], "AWS::Logs::LogGroup", "{id}");
+        assert_eq!(log_group["Properties"]["RetentionInDays"], "LogRetentionDays", "{id}");
     }
 }
