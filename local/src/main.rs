@@ -17,6 +17,8 @@ fn local_default(name: &str) -> Option<String> {
         "JWT_KEYS_FILE" => ".local/jwt-keys.json",
         "MAIL_SENDER" => "outbox",
         "MAIL_OUTBOX_DIR" => ".local/outbox",
+        // The DynamoDB Local this server starts answers in any region; none is configured here.
+        "AWS_REGION" => "us-east-1",
         _ => return None,
     };
     Some(value.to_owned())
