@@ -79,6 +79,8 @@ impl Env {
             ("MAIL_OUTBOX_DIR", self.outbox.display().to_string()),
             ("APP_BASE_URL", "https://books.example.com".into()),
             ("RUST_LOG", "warn".into()),
+            // As template.yaml's Globals set it for every function (see the comment there).
+            ("MALLOC_MMAP_THRESHOLD_", "4194304".into()),
         ]
     }
 
