@@ -36,9 +36,10 @@ contract: deps
 bench: deps
 	scripts/bench.sh
 
-# Longer security and reliability checks: cargo-deny, the slow (fault-injection) tests and
-# a short fuzz run per target (FUZZ_SECONDS, default 25); installs pinned tools it lacks.
-audit: deps
+# Longer security and reliability checks: cargo-deny, the slow (fault-injection) tests,
+# schemathesis against openapi.yaml and a short fuzz run per target (FUZZ_SECONDS, default
+# 25); installs pinned tools it lacks.
+audit: deps $(VENV)/.schemathesis
 	scripts/audit.sh
 
 # `sam build` for arm64 (one cargo-lambda build for every function; release, slow on 2 cores),
@@ -68,6 +69,11 @@ $(VENV)/.installed: requirements-tools.txt
 	@command -v python3 >/dev/null || scripts/apt-install.sh python3 python3-venv
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-tools.txt
+	@touch $@
+
+# schemathesis (`make audit`), pinned, in the same virtualenv.
+$(VENV)/.schemathesis: requirements-schemathesis.txt $(VENV)/.installed
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-tools.txt -r requirements-schemathesis.txt
 	@touch $@
 
 clean:

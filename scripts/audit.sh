@@ -2,8 +2,11 @@
 # make audit: the longer security and reliability checks.
 #   1. supply chain: cargo-deny (advisories, licences, bans, sources; see deny.toml)
 #   2. the slow integration tests (#[ignore]d in make test: fault injection)
-#   3. a short cargo-fuzz run of every target in fuzz/, seeded from events/*.json
-# Each tool is installed at a pinned version when missing.
+#   3. schemathesis: requests generated from openapi.yaml against the local server, every
+#      answer checked against the document (scripts/schemathesis.sh; ST_MAX_EXAMPLES)
+#   4. a short cargo-fuzz run of every target in fuzz/, seeded from events/*.json
+# Each tool is installed at a pinned version when missing (schemathesis by `make audit`, in
+# .venv from requirements-schemathesis.txt).
 #   FUZZ_SECONDS   seconds per fuzz target (default 25)
 #   ADVISORY_DB    a local clone of github.com/rustsec/advisory-db, for machines that cannot
 #                  reach GitHub (the check then runs offline against that copy)
@@ -35,6 +38,9 @@ fi
 
 echo "== slow integration tests (fault injection)"
 cargo test -p bookshelf-tests --test integration -- --ignored
+
+echo "== schemathesis against openapi.yaml"
+scripts/schemathesis.sh
 
 echo "== fuzzing, ${FUZZ_SECONDS}s per target"
 corpus=fuzz/corpus
