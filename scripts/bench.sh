@@ -11,7 +11,7 @@ cargo build --release --workspace --bins
 # the bench's time on 2 cores. BENCH_ARM64=1 builds them first; otherwise they are read when
 # present and reported as "–" when not.
 if [ "${BENCH_ARM64:-0}" = 1 ]; then
-  scripts/lambda-bootstrap.sh Jwks target/lambda/.bench-artifacts
+  scripts/lambda-build.sh
 fi
 target/release/bookshelf-bench
 echo "bench: done in $(( $(date +%s) - started )) s" >&2

@@ -8,12 +8,8 @@ suite="../shared/contract/run"
 port="${CONTRACT_PORT:-3900}"
 outbox="$(mktemp -d)"
 log="$(mktemp)"
-PORT="$port" MAIL_OUTBOX_DIR="$outbox" TABLE_NAME="contract-$(date +%s)" target/debug/bookshelf-local >"$log" 2>&1 &
-server=$!
+. scripts/local-server.sh
+start_local_server "$port" "$log" MAIL_OUTBOX_DIR="$outbox" TABLE_NAME="contract-$(date +%s)"
 trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$outbox"' EXIT
-for _ in $(seq 1 100); do
-  curl -fsS "http://127.0.0.1:$port/.well-known/jwks.json" >/dev/null 2>&1 && break
-  kill -0 "$server" 2>/dev/null || { cat "$log" >&2; exit 1; }
-  sleep 0.2
-done
+wait_for_local_server "$port" "$log"
 BASE_URL="http://127.0.0.1:$port" MAIL_OUTBOX_DIR="$outbox" "$suite" "$@"

@@ -23,22 +23,15 @@ st=.venv/bin/schemathesis
 [ -x "$st" ] || { echo "schemathesis: $st missing (make audit installs it: requirements-schemathesis.txt)" >&2; exit 2; }
 cargo build --quiet -p bookshelf-local
 
-# The SDK wants a region even for the DynamoDB Local the server starts (as the Makefile sets it).
-export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}"
 port="${ST_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
 key="schemathesis-key"
 work="$(mktemp -d)"
 log="$work/server.log"
-PORT="$port" LOCAL_API_KEY="$key" TABLE_NAME="schemathesis-$(date +%s)-$$" MAIL_OUTBOX_DIR="$work/outbox" \
-  RATE_LIMITS_ENABLED=false LOCAL_USAGE_PLAN_RATE=100000 LOCAL_USAGE_PLAN_BURST=100000 \
-  target/debug/bookshelf-local >"$log" 2>&1 &
-server=$!
+. scripts/local-server.sh
+start_local_server "$port" "$log" LOCAL_API_KEY="$key" TABLE_NAME="schemathesis-$(date +%s)-$$" \
+  MAIL_OUTBOX_DIR="$work/outbox" RATE_LIMITS_ENABLED=false LOCAL_USAGE_PLAN_RATE=100000 LOCAL_USAGE_PLAN_BURST=100000
 trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 1 150); do
-  curl -fsS "http://127.0.0.1:$port/.well-known/jwks.json" >/dev/null 2>&1 && break
-  kill -0 "$server" 2>/dev/null || { cat "$log" >&2; exit 1; }
-  sleep 0.2
-done
+wait_for_local_server "$port" "$log"
 
 extra=()
 [ -n "${ST_SEED:-}" ] && extra+=(--seed "$ST_SEED")

@@ -107,14 +107,14 @@ fn request(method: Method, path: &str, token: Option<&str>, body: Option<Value>)
 }
 
 async fn call(state: &Arc<AppState>, req: ApiRequest) -> (u16, Value) {
+    let mut req = req;
     let route = match routes::resolve(&req.method, &req.path) {
-        routes::Resolution::Found(spec, _) => spec.route,
+        routes::Resolution::Found(spec, params) => {
+            req.path_params = params;
+            spec.route
+        }
         _ => Route::Fallback,
     };
-    let mut req = req;
-    if let routes::Resolution::Found(_, params) = routes::resolve(&req.method, &req.path) {
-        req.path_params = params;
-    }
     let response = routes::respond(Arc::clone(state), route, req).await;
     let body = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
     (response.status.as_u16(), body)

@@ -79,10 +79,7 @@ pub async fn request_verification(state: &AppState, req: &ApiRequest) -> Result<
         mail_token(state, req, user.id, Purpose::VerifyEmail, |link| mail::verification(&address, &name, link)).await?;
     if let Err(retry_after) = sent {
         audit(req, "email_verification", "capped", Some(user.id));
-        return Err(ApiError::RateLimited {
-            detail: "Too many verification email attempts. Please try again later.",
-            retry_after,
-        });
+        return Err(ApiError::RateLimited { detail: rate::detail("verification"), retry_after });
     }
     audit(req, "email_verification", "sent", Some(user.id));
     Ok(ApiResponse::json(
