@@ -1,4 +1,5 @@
-//! The AWS SDK configuration every client of a function shares (DynamoDB, SES).
+//! The AWS SDK configuration every client of a function shares (DynamoDB, SES, Secrets
+//! Manager), over the one HTTP client of [`crate::sdk_http`].
 //!
 //! Lambda hands each function its region (`AWS_REGION`) and its role's credentials
 //! (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`) as environment
@@ -22,6 +23,7 @@ pub fn sdk_config_in(region: Option<String>) -> SdkConfig {
         .behavior_version(BehaviorVersion::latest())
         .region(region.map(Region::new))
         .credentials_provider(SharedCredentialsProvider::new(EnvironmentVariableCredentialsProvider::new()))
+        .http_client(crate::sdk_http::client())
         .build()
 }
 

@@ -20,6 +20,7 @@ pub mod mail;
 pub mod password;
 pub mod rate;
 pub mod routes;
+pub mod sdk_http;
 pub mod state;
 pub mod store;
 pub mod tokens;

@@ -337,6 +337,7 @@ impl Store {
                     .endpoint_url(endpoint)
                     .region(Region::new("us-east-1"))
                     .credentials_provider(Credentials::new("local", "local", None, None, "dynamodb-local"))
+                    .http_client(crate::sdk_http::client())
                     .timeout_config(timeouts)
                     .retry_config(retries)
                     .build();

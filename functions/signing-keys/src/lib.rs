@@ -71,8 +71,8 @@ pub enum Failure {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ResponseError {
-    #[error("no TLS roots: {0}")]
-    Roots(std::io::Error),
+    #[error("no TLS client: {0}")]
+    Tls(String),
     #[error("the response could not be encoded: {0}")]
     Encode(String),
     #[error("the response URL did not take the response: {0}")]
@@ -266,8 +266,8 @@ pub async fn respond(
 const RESPONSE_TIME: Duration = Duration::from_secs(5);
 const ATTEMPTS: u32 = 3;
 
-/// The HTTPS client that answers CloudFormation (rustls with aws-lc-rs and the system's
-/// roots, as the AWS SDK uses). Plain `http://` is accepted for tests on loopback.
+/// The HTTPS client that answers CloudFormation: the TLS settings and system roots of the
+/// SDK clients' (`bookshelf::sdk_http`). Plain `http://` is accepted for tests on loopback.
 pub struct Responder {
     client: hyper_util::client::legacy::Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
     attempt_timeout: Duration,
@@ -275,12 +275,12 @@ pub struct Responder {
 
 impl Responder {
     pub fn new() -> Result<Self, ResponseError> {
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
-            .map_err(ResponseError::Roots)?
-            .https_or_http()
-            .enable_http1()
-            .build();
+        let roots = bookshelf::sdk_http::native_roots();
+        if roots.is_empty() {
+            return Err(ResponseError::Tls("no usable root certificates".to_owned()));
+        }
+        let tls = bookshelf::sdk_http::tls_config(roots).map_err(|e| ResponseError::Tls(e.to_string()))?;
+        let connector = bookshelf::sdk_http::https_connector(tls, Some(Duration::from_secs(5)));
         let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector);
         Ok(Responder { client, attempt_timeout: Duration::from_secs(10) })
     }

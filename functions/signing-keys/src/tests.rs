@@ -63,6 +63,7 @@ impl Server {
             .endpoint_url(&self.url)
             .region(Region::new("us-east-1"))
             .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+            .http_client(bookshelf::sdk_http::client())
             .build();
         Client::from_conf(config)
     }
