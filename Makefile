@@ -33,7 +33,7 @@ contract: deps
 	scripts/contract.sh
 
 # Cold starts, sizes, warm handler time, round trips, memory and load (release builds).
-bench: deps
+bench: deps $(if $(filter 1,$(BENCH_ARM64)),$(VENV)/.installed)
 	scripts/bench.sh
 
 # Longer security and reliability checks: cargo-deny, the slow (fault-injection) tests,
