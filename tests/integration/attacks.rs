@@ -370,15 +370,8 @@ async fn every_forged_tampered_or_confused_token_is_401_problem_json_on_every_be
     let resigned = forger.es256(&forger.header(), &jwt_claims(&victim.access_token));
     assert_eq!(app.me(&resigned).await.status, 200);
 
-    assert_eq!(
-        app.call(Method::POST, "/api/v1/auth/email/verification", Some(&victim.access_token), Some(json!({})))
-            .await
-            .status,
-        202
-    );
-    let verification = app.outbox(&victim.email).last().unwrap().token("verify-email");
-    assert_eq!(app.post("/api/v1/auth/password/forgot", json!({"email": victim.email})).await.status, 202);
-    let reset = app.outbox(&victim.email).last().unwrap().token("reset-password");
+    let verification = app.verification_token(&victim).await;
+    let reset = app.reset_token(&victim).await;
     let one_time = [("email_verification_token_as_bearer", verification), ("password_reset_token_as_bearer", reset)];
 
     let cases = cases(&forger, &victim, &other, &jwks, &one_time);
@@ -411,15 +404,8 @@ async fn every_forged_tampered_or_confused_token_is_401_problem_json_on_every_be
 async fn refresh_and_reset_refuse_tokens_of_another_kind() {
     let app = TestApp::new().await;
     let account = app.register().await;
-    assert_eq!(
-        app.call(Method::POST, "/api/v1/auth/email/verification", Some(&account.access_token), Some(json!({})))
-            .await
-            .status,
-        202
-    );
-    let verification = app.outbox(&account.email).last().unwrap().token("verify-email");
-    assert_eq!(app.post("/api/v1/auth/password/forgot", json!({"email": account.email})).await.status, 202);
-    let reset = app.outbox(&account.email).last().unwrap().token("reset-password");
+    let verification = app.verification_token(&account).await;
+    let reset = app.reset_token(&account).await;
 
     for (name, token) in [("verification token", &verification), ("reset token", &reset)] {
         let reply = app.refresh(token).await;

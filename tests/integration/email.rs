@@ -17,18 +17,8 @@ async fn request_verification(app: &TestApp, account: &Account) -> Reply {
     app.call(Method::POST, "/api/v1/auth/email/verification", Some(&account.access_token), Some(json!({}))).await
 }
 
-async fn verification_token(app: &TestApp, account: &Account) -> String {
-    assert_eq!(request_verification(app, account).await.status, 202);
-    app.outbox(&account.email).last().unwrap().token("verify-email")
-}
-
 async fn forgot(app: &TestApp, email: &str) -> Reply {
     app.post("/api/v1/auth/password/forgot", json!({"email": email})).await
-}
-
-async fn reset_token(app: &TestApp, account: &Account) -> String {
-    assert_eq!(forgot(app, &account.email).await.status, 202);
-    app.outbox(&account.email).last().unwrap().token("reset-password")
 }
 
 async fn reset(app: &TestApp, token: &str, new_password: &str) -> Reply {
@@ -77,8 +67,8 @@ async fn links_come_from_app_base_url_never_the_request_host() {
 async fn a_newer_verification_token_makes_the_older_useless() {
     let app = app().await;
     let account = app.register().await;
-    let older = verification_token(&app, &account).await;
-    let newer = verification_token(&app, &account).await;
+    let older = app.verification_token(&account).await;
+    let newer = app.verification_token(&account).await;
     assert_ne!(older, newer);
     verify(&app, &older).await.assert_problem(401, "invalid_token");
     assert_eq!(verify(&app, &newer).await.status, 204);
@@ -88,7 +78,7 @@ async fn a_newer_verification_token_makes_the_older_useless() {
 async fn verification_tokens_expire_after_24_hours_before_ttl_deletes_them() {
     let app = app().await;
     let account = app.register().await;
-    let token = verification_token(&app, &account).await;
+    let token = app.verification_token(&account).await;
     app.state.clock.advance(Duration::from_secs(24 * 3600 + 1));
     verify(&app, &token).await.assert_problem(401, "invalid_token");
 }
@@ -97,7 +87,7 @@ async fn verification_tokens_expire_after_24_hours_before_ttl_deletes_them() {
 async fn changing_the_email_voids_a_pending_verification_link() {
     let app = app().await;
     let account = app.register().await;
-    let token = verification_token(&app, &account).await;
+    let token = app.verification_token(&account).await;
     let body = json!({"email": format!("{}@example.com", unique("moved_")), "current_password": account.password});
     assert_eq!(app.call(Method::PATCH, "/api/v1/auth/me", Some(&account.access_token), Some(body)).await.status, 200);
     verify(&app, &token).await.assert_problem(401, "invalid_token");
@@ -107,7 +97,7 @@ async fn changing_the_email_voids_a_pending_verification_link() {
 async fn verify_email_refuses_other_kinds_of_token() {
     let app = app().await;
     let account = app.register().await;
-    let reset = reset_token(&app, &account).await;
+    let reset = app.reset_token(&account).await;
     for token in [reset.as_str(), &account.access_token, &account.refresh_token, "not-a-real-token-xxxxxxxxxxxxxxxx"] {
         verify(&app, token).await.assert_problem(401, "invalid_token");
     }
@@ -180,7 +170,7 @@ async fn reset_journey_replaces_the_password_and_ends_every_session() {
     let app = app().await;
     let account = app.register().await;
     let other = app.login(&account.username, &account.password).await;
-    let token = reset_token(&app, &account).await;
+    let token = app.reset_token(&account).await;
     let new = strong_password();
     let reply = reset(&app, &token, &new).await;
     assert_eq!(reply.status, 204, "{}", reply.body);
@@ -200,7 +190,7 @@ async fn reset_journey_replaces_the_password_and_ends_every_session() {
 async fn reset_checks_the_password_rules_and_keeps_the_token_for_another_try() {
     let app = app().await;
     let account = app.register().await;
-    let token = reset_token(&app, &account).await;
+    let token = app.reset_token(&account).await;
     let weak = reset(&app, &token, "password").await;
     assert!(weak.assert_problem(400, "validation_error")["errors"]["new_password"].is_array());
     let similar = reset(&app, &token, &format!("{}1", account.username)).await;
@@ -213,8 +203,8 @@ async fn reset_checks_the_password_rules_and_keeps_the_token_for_another_try() {
 async fn reset_tokens_expire_after_30_minutes_and_newer_ones_replace_older() {
     let app = app().await;
     let account = app.register().await;
-    let older = reset_token(&app, &account).await;
-    let newer = reset_token(&app, &account).await;
+    let older = app.reset_token(&account).await;
+    let newer = app.reset_token(&account).await;
     reset(&app, &older, &strong_password()).await.assert_problem(401, "invalid_token");
     app.state.clock.advance(Duration::from_secs(30 * 60 + 1));
     reset(&app, &newer, &strong_password()).await.assert_problem(401, "invalid_token");
@@ -225,7 +215,7 @@ async fn reset_tokens_expire_after_30_minutes_and_newer_ones_replace_older() {
 async fn reset_refuses_verification_tokens_and_garbage() {
     let app = app().await;
     let account = app.register().await;
-    let verification = verification_token(&app, &account).await;
+    let verification = app.verification_token(&account).await;
     for token in [verification.as_str(), &account.access_token, "not-a-real-reset-token-xxxxxxxxxxxxxxxxx"] {
         reset(&app, token, &strong_password()).await.assert_problem(401, "invalid_token");
     }

@@ -29,10 +29,9 @@ fn assert_rate_limited(reply: &Reply, detail: Option<&str>) -> u64 {
 
 /// Moves the app's clock to the start of a fresh one-minute window, so a test's requests all
 /// land in one window however slowly the machine runs them.
-fn at_window_start(app: &TestApp) -> &TestApp {
+fn at_window_start(app: &TestApp) {
     let into_window = app.state.clock.now_ms().rem_euclid(60_000) as u64;
     app.state.clock.advance(Duration::from_millis(60_000 - into_window + 1));
-    app
 }
 
 async fn wrong_login(app: &TestApp, username: &str) -> Reply {

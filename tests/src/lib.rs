@@ -284,6 +284,22 @@ impl Mailed {
 }
 
 impl TestApp {
+    /// Asks for a verification mail for `account` (202) and returns the token it carries.
+    pub async fn verification_token(&self, account: &Account) -> String {
+        let reply = self
+            .call(Method::POST, "/api/v1/auth/email/verification", Some(&account.access_token), Some(json!({})))
+            .await;
+        assert_eq!(reply.status, 202, "{}", reply.body);
+        self.outbox(&account.email).last().unwrap().token("verify-email")
+    }
+
+    /// Asks for a reset mail for `account` (202) and returns the token it carries.
+    pub async fn reset_token(&self, account: &Account) -> String {
+        let reply = self.post("/api/v1/auth/password/forgot", json!({"email": account.email})).await;
+        assert_eq!(reply.status, 202, "{}", reply.body);
+        self.outbox(&account.email).last().unwrap().token("reset-password")
+    }
+
     /// Every message the service wrote to its outbox for `to`, oldest first.
     pub fn outbox(&self, to: &str) -> Vec<Mailed> {
         let dir = &self.state.config.mail_outbox_dir;
