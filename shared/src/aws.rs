@@ -11,6 +11,10 @@ use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::config::SharedCredentialsProvider;
 
+use aws_smithy_types::retry::RetryConfig;
+use aws_smithy_types::timeout::TimeoutConfig;
+use std::time::Duration;
+
 use crate::config::Config;
 
 pub fn sdk_config(config: &Config) -> SdkConfig {
@@ -18,12 +22,23 @@ pub fn sdk_config(config: &Config) -> SdkConfig {
 }
 
 /// The same for code that runs without a [`Config`] (the signing-keys custom resource).
+///
+/// Every client made from it has short timeouts and few retries, so a function whose AWS
+/// call stalls (reading its keys, sending a mail) fails within seconds instead of running
+/// into its Lambda timeout; the DynamoDB store tightens them further.
 pub fn sdk_config_in(region: Option<String>) -> SdkConfig {
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(Duration::from_millis(1_000))
+        .operation_attempt_timeout(Duration::from_millis(2_000))
+        .operation_timeout(Duration::from_millis(5_000))
+        .build();
     SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(region.map(Region::new))
         .credentials_provider(SharedCredentialsProvider::new(EnvironmentVariableCredentialsProvider::new()))
         .http_client(crate::sdk_http::client())
+        .timeout_config(timeouts)
+        .retry_config(RetryConfig::standard().with_max_attempts(3))
         .build()
 }
 

@@ -46,22 +46,11 @@ fn shape_error(error: &serde_json::Error) -> KeyError {
     KeyError::Shape(format!("{:?} error at line {} column {}", error.classify(), error.line(), error.column()))
 }
 
-/// The Secrets Manager client of a cold start: short timeouts and few retries, so a function
-/// that cannot read its keys fails start-up within seconds instead of hanging.
+/// The Secrets Manager client of a cold start, with the short timeouts and few retries of
+/// [`crate::aws::sdk_config_in`]: a function that cannot read its keys fails start-up within
+/// seconds instead of hanging.
 pub fn secrets_client(sdk: &aws_config::SdkConfig) -> aws_sdk_secretsmanager::Client {
-    use aws_smithy_types::retry::RetryConfig;
-    use aws_smithy_types::timeout::TimeoutConfig;
-    use std::time::Duration;
-    let timeouts = TimeoutConfig::builder()
-        .connect_timeout(Duration::from_millis(1_000))
-        .operation_attempt_timeout(Duration::from_millis(2_000))
-        .operation_timeout(Duration::from_millis(5_000))
-        .build();
-    let conf = aws_sdk_secretsmanager::config::Builder::from(sdk)
-        .timeout_config(timeouts)
-        .retry_config(RetryConfig::standard().with_max_attempts(3))
-        .build();
-    aws_sdk_secretsmanager::Client::from_conf(conf)
+    aws_sdk_secretsmanager::Client::new(sdk)
 }
 
 /// The key document stored in the secret `secret_id` (its current version). Errors name the

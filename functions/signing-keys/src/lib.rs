@@ -306,8 +306,10 @@ impl Responder {
                 Ok(Err(e)) => last = format!("{e}"),
                 Err(_) => last = "timed out".to_owned(),
             }
-            tracing::warn!(attempt, cause = %last, "custom resource response not delivered; retrying");
-            tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
+            tracing::warn!(attempt, cause = %last, "custom resource response not delivered");
+            if attempt < ATTEMPTS {
+                tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
+            }
         }
         Err(ResponseError::Rejected(last))
     }
