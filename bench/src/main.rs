@@ -24,9 +24,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bookshelf::config::Config;
-use bookshelf::http::ApiRequest;
 use bookshelf::routes::{self, Route, ROUTES};
 use bookshelf::state::AppState;
+use bookshelf::web::dispatch;
+use bookshelf::web::request::ApiRequest;
 use http::Method;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -115,7 +116,7 @@ async fn call(state: &Arc<AppState>, req: ApiRequest) -> (u16, Value) {
         }
         _ => Route::Fallback,
     };
-    let response = routes::respond(Arc::clone(state), route, req).await;
+    let response = dispatch::respond(Arc::clone(state), route, req).await;
     let body = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
     (response.status.as_u16(), body)
 }

@@ -11,12 +11,12 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(event) = serde_json::from_slice::<ApiGatewayProxyRequest>(data) else { return };
-    let req = bookshelf::lambda::from_lambda(event);
+    let req = bookshelf::web::lambda::from_lambda(event);
     let _ = format!("{req:?}");
     let _ = (req.bearer_token(), req.user_agent(), req.json_object(true).map(|o| o.finish()));
     if let Resolution::Found(spec, params) = resolve(&req.method, &req.path) {
         let _ = (spec.route.rate_scope(), params.get("id").map(|id| id.parse::<uuid::Uuid>()));
     }
-    let response = bookshelf::error::ApiError::NotFound.to_response(&req.request_id);
-    let _ = bookshelf::lambda::into_lambda(response);
+    let response = bookshelf::wire::native::problem::problem(&bookshelf::error::Error::NotFound, &req.request_id);
+    let _ = bookshelf::web::lambda::into_lambda(response);
 });

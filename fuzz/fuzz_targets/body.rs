@@ -4,7 +4,7 @@
 #![no_main]
 
 use bookshelf::domain::{check_display_name, check_real_name, Email, Password, Username};
-use bookshelf::http::{ApiRequest, JsonObject};
+use bookshelf::web::{body::JsonObject, request::ApiRequest};
 use bookshelf::password::{read_new_password, UserAttributes};
 use http::{header, HeaderValue, Method};
 use libfuzzer_sys::fuzz_target;

@@ -6,11 +6,14 @@ use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use bookshelf::cors;
-use bookshelf::error::ApiError;
-use bookshelf::http::{ApiRequest, ApiResponse, MAX_BODY_BYTES};
+use bookshelf::error::{Error, Limit};
 use bookshelf::routes::{self, Resolution};
 use bookshelf::state::AppState;
+use bookshelf::web::body::MAX_BODY_BYTES;
+use bookshelf::web::request::ApiRequest;
+use bookshelf::web::response::ApiResponse;
+use bookshelf::web::{cors, dispatch};
+use bookshelf::wire::Wire;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use http::Method;
 use http_body_util::{BodyExt, Full, Limited};
@@ -77,32 +80,31 @@ impl LocalApi {
     async fn route(&self, req: hyper::Request<Incoming>, peer: SocketAddr, request_id: &str) -> ApiResponse {
         let method = req.method().clone();
         let path = req.uri().path().to_owned();
-        let early = |error: ApiError| {
-            tracing::info!(request_id, method = %method, path = %path, status = error.status().as_u16(), "request");
-            routes::problem(&error, request_id)
+        // Refused before any function would run in AWS: the gateway's answers, natively.
+        let early = |error: Error| {
+            let response = dispatch::failure(Wire::Native.codec(), &error, request_id);
+            tracing::info!(request_id, method = %method, path = %path, status = response.status.as_u16(), "request");
+            response
         };
         let (spec, path_params) = match routes::resolve(&method, &path) {
             Resolution::Found(spec, params) => (spec, params),
-            Resolution::MethodNotAllowed => return early(ApiError::MethodNotAllowed),
-            Resolution::NotFound => return early(ApiError::NotFound),
+            Resolution::MethodNotAllowed => return early(Error::MethodNotAllowed),
+            Resolution::NotFound => return early(Error::NotFound),
         };
         // API Gateway checks the key before anything reaches a function; so do we.
         if spec.api_key {
             let key = req.headers().get("x-api-key").and_then(|v| v.to_str().ok());
             if key != Some(self.api_key.as_str()) {
-                return early(ApiError::InvalidApiKey);
+                return early(Error::InvalidApiKey);
             }
             if self.usage_plan.check().is_err() {
-                return early(ApiError::RateLimited {
-                    detail: "Too many requests. Please try again later.",
-                    retry_after: 1,
-                });
+                return early(Error::RateLimited { limit: Limit::UsagePlan, retry_after: 1 });
             }
         }
         let (parts, body) = req.into_parts();
         let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
             Ok(collected) => collected.to_bytes().to_vec(),
-            Err(_) => return early(ApiError::PayloadTooLarge),
+            Err(_) => return early(Error::PayloadTooLarge),
         };
         let api_request = ApiRequest {
             method: parts.method,
@@ -113,6 +115,6 @@ impl LocalApi {
             source_ip: Some(peer.ip().to_string()),
             request_id: request_id.to_owned(),
         };
-        routes::respond(Arc::clone(&self.state), spec.route, api_request).await
+        dispatch::respond(Arc::clone(&self.state), spec.route, api_request).await
     }
 }

@@ -6,6 +6,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::rate::scope::PerScope;
+
 #[derive(Debug, thiserror::Error)]
 #[error("configuration error in {name}: {reason}")]
 pub struct ConfigError {
@@ -54,8 +56,8 @@ impl KeySource {
 /// `LOGIN_LOCKOUT_*`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RateLimits {
-    /// Requests per minute per client IP, by route name (`register`, `login`, …).
-    pub per_minute: Vec<(&'static str, u32)>,
+    /// Requests per minute per client IP, for every scope.
+    pub per_minute: PerScope<u32>,
     /// Consecutive failures of one identifier before login is locked.
     pub lockout_after: u32,
     /// The first lock; each further failure doubles it, up to `lockout_max`.
@@ -64,24 +66,6 @@ pub struct RateLimits {
     /// Consecutive failures after which password login stays disabled until a reset.
     pub disable_after: u32,
 }
-
-/// Per-IP defaults of `api.md` (register, guest, login, refresh, verify, mails), plus the
-/// other routes that hash passwords or check one-time tokens.
-pub const DEFAULT_PER_MINUTE: &[(&str, u32)] = &[
-    ("register", 5),
-    ("guest", 5),
-    ("login", 10),
-    ("refresh", 60),
-    ("verify", 60),
-    ("forgot", 5),
-    ("verification", 5),
-    ("email_verify", 60),
-    ("reset", 10),
-    ("password", 10),
-    ("upgrade", 5),
-    ("delete_account", 10),
-    ("update_profile", 30),
-];
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -170,18 +154,17 @@ impl Config {
             return Err(invalid("APP_BASE_URL", "expected an http(s) URL"));
         }
 
-        let mut per_minute = Vec::new();
-        for (route, default) in DEFAULT_PER_MINUTE {
-            let name = format!("RATE_LIMIT_{}_PER_MINUTE", route.to_uppercase());
-            let value = match get(&name) {
-                None => *default,
-                Some(raw) => raw.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| ConfigError {
-                    name: "RATE_LIMIT_<ROUTE>_PER_MINUTE",
-                    reason: format!("{name}: expected a whole number greater than 0"),
-                })?,
-            };
-            per_minute.push((*route, value));
-        }
+        let per_minute = PerScope::try_from_fn(|scope| {
+            let name = scope.variable();
+            match get(name) {
+                None => Ok(scope.default_per_minute()),
+                Some(raw) => raw
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| invalid(name, "expected a whole number greater than 0")),
+            }
+        })?;
         let count = |name: &'static str, default: u32| -> Result<u32, ConfigError> {
             match get(name) {
                 None => Ok(default),

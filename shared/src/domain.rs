@@ -6,6 +6,10 @@ use unicode_normalization::UnicodeNormalization;
 
 pub const INVALID_EMAIL: &str = "Provide a valid email address.";
 
+/// The role and tier of every new account, guest or not.
+pub const DEFAULT_ROLE: &str = "reader";
+pub const DEFAULT_TIER: &str = "free";
+
 /// A username as given by the user; unique by [`Username::key`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Username(String);

@@ -1,107 +1,104 @@
-//! One error type for every handler, and its one mapping to RFC 9457 problem+json.
+//! Why a request did not succeed, in the service's own terms. Nothing here knows HTTP: a wire
+//! format (`crate::wire`) turns each variant into a status and a body, once, at the edge.
 
 use std::collections::BTreeMap;
 
-use http::{header, HeaderValue, StatusCode};
-use serde::Serialize;
+use crate::rate::scope::RateScope;
+use crate::store::{Claim, StoreError};
+use crate::tokens::TokenError;
 
-use crate::http::ApiResponse;
-
-/// Field name → messages, as the `errors` member of a validation problem.
+/// Field name → messages, as a validation failure lists them.
 pub type FieldErrors = BTreeMap<String, Vec<String>>;
 
-/// The boxed cause of a 5xx answer, logged but never shown to the client.
+/// The boxed cause of a server-side failure, logged but never shown to the client.
 pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
 
+/// Every way a request can fail. Each variant's doc names the `code` it is logged (and, in the
+/// native wire format, answered) with.
 #[derive(Debug, thiserror::Error)]
-pub enum ApiError {
-    /// 400 `validation_error`: one or more fields break a rule.
+pub enum Error {
+    /// `validation_error`: one or more fields break a rule.
     #[error("validation failed")]
     Validation(FieldErrors),
-    /// 400 `malformed_request`: the body is not a JSON object.
+    /// `malformed_request`: the body is not a JSON object.
     #[error("malformed request: {0}")]
     Malformed(&'static str),
-    /// 401 `invalid_credentials`: same answer for unknown users and wrong passwords.
+    /// `invalid_credentials`: same answer for unknown users and wrong passwords.
     #[error("invalid credentials")]
     InvalidCredentials,
-    /// 401 `invalid_token`: missing, malformed, forged, wrong type, revoked or used token.
+    /// `invalid_token`: missing, malformed, forged, wrong type, revoked or used token.
     #[error("invalid token")]
     InvalidToken,
-    /// 401 `token_expired`: a genuine access token past `exp`.
+    /// `token_expired`: a genuine access token past `exp`.
     #[error("token expired")]
     TokenExpired,
-    /// 401 `invalid_refresh_token`: unknown, expired or revoked refresh token.
+    /// `invalid_refresh_token`: unknown, expired or revoked refresh token.
     #[error("invalid refresh token")]
     InvalidRefreshToken,
-    /// 401 `refresh_token_reused`: a rotated refresh token replayed; the session is revoked.
+    /// `refresh_token_reused`: a rotated refresh token replayed; the session is revoked.
     #[error("refresh token reused")]
     RefreshTokenReused,
-    /// 403 `forbidden`.
+    /// `forbidden`: the caller may not do this; the text says why.
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
-    /// 403 `invalid_api_key`.
+    /// `invalid_api_key`.
     #[error("invalid api key")]
     InvalidApiKey,
-    /// 404 `not_found`.
+    /// `not_found`.
     #[error("not found")]
     NotFound,
-    /// 405 `method_not_allowed`.
+    /// `method_not_allowed`.
     #[error("method not allowed")]
     MethodNotAllowed,
-    /// 409 `username_taken`.
+    /// `username_taken`.
     #[error("username taken")]
     UsernameTaken,
-    /// 409 `email_taken`.
+    /// `email_taken`.
     #[error("email taken")]
     EmailTaken,
-    /// 409 `already_verified`: the email address is verified already.
+    /// `already_verified`: the email address is verified already.
     #[error("already verified")]
     AlreadyVerified,
-    /// 429 `rate_limited`, with `Retry-After` and `retry_after` (seconds).
+    /// `rate_limited`: a limit is spent; try again after `retry_after` seconds.
     #[error("rate limited")]
-    RateLimited { detail: &'static str, retry_after: u64 },
-    /// 409 `not_guest`: a full account called guest upgrade.
+    RateLimited { limit: Limit, retry_after: u64 },
+    /// `not_guest`: a full account called guest upgrade.
     #[error("not a guest")]
     NotGuest,
-    /// 409 `conflict`: the account changed under a concurrent request; try again.
+    /// `conflict`: the account changed under a concurrent request; try again.
     #[error("conflict")]
     Conflict,
-    /// 413 `payload_too_large`.
+    /// `payload_too_large`.
     #[error("payload too large")]
     PayloadTooLarge,
-    /// 415 `unsupported_media_type`.
+    /// `unsupported_media_type`.
     #[error("unsupported media type")]
     UnsupportedMediaType,
-    /// 503 `service_unavailable`: the database is unreachable or throttling.
+    /// `service_unavailable`: the database is unreachable or throttling.
     #[error("service unavailable")]
     Unavailable(#[source] Cause),
-    /// 500 `internal_error`: a bug; the detail stays generic.
+    /// `internal_error`: a bug; what the client is told stays generic.
     #[error("internal error")]
     Internal(#[source] Cause),
 }
 
-/// The RFC 9457 body.
-#[derive(Debug, Serialize)]
-pub struct Problem<'a> {
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    pub title: &'static str,
-    pub status: u16,
-    pub detail: &'a str,
-    pub code: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub errors: Option<&'a FieldErrors>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub retry_after: Option<u64>,
-    pub request_id: &'a str,
+/// Which limit a `rate_limited` failure ran into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// An app-level per-IP window, or the login back-off (counted as [`RateScope::Login`]).
+    Scope(RateScope),
+    /// The API key's usage plan (API Gateway's throttle, emulated by the local server).
+    UsagePlan,
 }
 
-pub const INVALID_CREDENTIALS: &str = "Invalid credentials.";
-pub const INVALID_REFRESH: &str = "Invalid or expired refresh token.";
-pub const USERNAME_TAKEN: &str = "Username already exists.";
-pub const EMAIL_TAKEN: &str = "Email already exists.";
+impl Error {
+    /// A spent app-level limit.
+    pub fn rate_limited(scope: RateScope, retry_after: u64) -> Self {
+        Error::RateLimited { limit: Limit::Scope(scope), retry_after }
+    }
+}
 
-/// Every `code` an [`ApiError`] can answer, for documents that list them (`openapi.yaml`).
+/// Every `code` an [`Error`] can have, for documents that list them (`openapi.yaml`).
 pub const CODES: &[&str] = &[
     "validation_error",
     "malformed_request",
@@ -126,28 +123,11 @@ pub const CODES: &[&str] = &[
     "internal_error",
 ];
 
-impl ApiError {
-    pub fn status(&self) -> StatusCode {
-        use ApiError::*;
-        match self {
-            Validation(_) | Malformed(_) => StatusCode::BAD_REQUEST,
-            InvalidCredentials | InvalidToken | TokenExpired | InvalidRefreshToken | RefreshTokenReused => {
-                StatusCode::UNAUTHORIZED
-            }
-            Forbidden(_) | InvalidApiKey => StatusCode::FORBIDDEN,
-            NotFound => StatusCode::NOT_FOUND,
-            MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            UsernameTaken | EmailTaken | NotGuest | Conflict | AlreadyVerified => StatusCode::CONFLICT,
-            RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
+impl Error {
+    /// The stable name of this failure: the `outcome` of its audit event, and the `code` of
+    /// the native wire format.
     pub fn code(&self) -> &'static str {
-        use ApiError::*;
+        use Error::*;
         match self {
             Validation(_) => "validation_error",
             Malformed(_) => "malformed_request",
@@ -173,130 +153,62 @@ impl ApiError {
         }
     }
 
-    fn detail(&self) -> &'static str {
-        use ApiError::*;
-        match self {
-            Validation(_) => "One or more fields are invalid.",
-            Malformed(detail) => detail,
-            InvalidCredentials => INVALID_CREDENTIALS,
-            InvalidToken => "The access token is missing, invalid or revoked.",
-            TokenExpired => "The access token has expired.",
-            InvalidRefreshToken => INVALID_REFRESH,
-            RefreshTokenReused => "This refresh token was already used; the session has been revoked.",
-            Forbidden(detail) => detail,
-            InvalidApiKey => "A valid API key is required.",
-            NotFound => "No such resource.",
-            MethodNotAllowed => "This method is not allowed on this resource.",
-            UsernameTaken => USERNAME_TAKEN,
-            EmailTaken => EMAIL_TAKEN,
-            NotGuest => "This account is not a guest account.",
-            AlreadyVerified => "This email address is already verified.",
-            RateLimited { detail, .. } => detail,
-            Conflict => "The account was changed by another request at the same time. Please try again.",
-            PayloadTooLarge => "The request body is larger than 16 KiB.",
-            UnsupportedMediaType => "The request body must be application/json.",
-            Unavailable(_) => "The service is temporarily unavailable. Please try again.",
-            Internal(_) => "Something went wrong on our side.",
-        }
+    /// The caller could not be authenticated: bad credentials or a token that was refused.
+    /// These are the auth outcomes worth an audit event, and what per-IP windows of token
+    /// routes count.
+    pub fn is_unauthenticated(&self) -> bool {
+        use Error::*;
+        matches!(self, InvalidCredentials | InvalidToken | TokenExpired | InvalidRefreshToken | RefreshTokenReused)
     }
 
-    /// A validation problem about a single field.
+    /// The service, not the request, is at fault (the cause is logged, never answered).
+    pub fn is_server_fault(&self) -> bool {
+        matches!(self, Error::Unavailable(_) | Error::Internal(_))
+    }
+
+    /// A validation failure about a single field.
     pub fn field(name: &str, message: impl Into<String>) -> Self {
         let mut errors = FieldErrors::new();
         errors.insert(name.to_owned(), vec![message.into()]);
-        ApiError::Validation(errors)
+        Error::Validation(errors)
     }
 
     pub fn internal(cause: impl Into<Cause>) -> Self {
-        ApiError::Internal(cause.into())
+        Error::Internal(cause.into())
     }
+}
 
-    /// The problem+json response for this error, tagged with the request id.
-    pub fn to_response(&self, request_id: &str) -> ApiResponse {
-        let status = self.status();
-        let conflict_errors;
-        let errors = match self {
-            ApiError::Validation(errors) => Some(errors),
-            ApiError::UsernameTaken | ApiError::EmailTaken => {
-                let field = if matches!(self, ApiError::UsernameTaken) { "username" } else { "email" };
-                let mut map = FieldErrors::new();
-                map.insert(field.to_owned(), vec![self.detail().to_owned()]);
-                conflict_errors = map;
-                Some(&conflict_errors)
-            }
-            _ => None,
-        };
-        let problem = Problem {
-            kind: "about:blank",
-            title: status.canonical_reason().unwrap_or("Error"),
-            status: status.as_u16(),
-            detail: self.detail(),
-            code: self.code(),
-            errors,
-            retry_after: match self {
-                ApiError::RateLimited { retry_after, .. } => Some(*retry_after),
-                _ => None,
-            },
-            request_id,
-        };
-        let mut response = ApiResponse::json_with_type(status, &problem, "application/problem+json");
-        if let ApiError::RateLimited { retry_after, .. } = self {
-            response.headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(Claim::Username) => Error::UsernameTaken,
+            StoreError::Conflict(Claim::Email) => Error::EmailTaken,
+            StoreError::Conflict(Claim::Device) => Error::Conflict,
+            StoreError::Unavailable(cause) => Error::Unavailable(cause),
+            StoreError::Stale => Error::Conflict,
+            StoreError::Missing => Error::InvalidToken,
+            StoreError::Internal(cause) => Error::Internal(cause),
         }
-        if status == StatusCode::UNAUTHORIZED && !matches!(self, ApiError::InvalidCredentials) {
-            let challenge = match self {
-                ApiError::TokenExpired => {
-                    r#"Bearer error="invalid_token", error_description="The access token expired""#
-                }
-                _ => r#"Bearer error="invalid_token""#,
-            };
-            response.headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+    }
+}
+
+impl From<TokenError> for Error {
+    fn from(e: TokenError) -> Self {
+        match e {
+            TokenError::Expired => Error::TokenExpired,
+            TokenError::Invalid => Error::InvalidToken,
         }
-        response
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
-
-    fn body(error: &ApiError) -> serde_json::Value {
-        serde_json::from_slice(&error.to_response("req-1").body).expect("json")
-    }
-
-    #[test]
-    fn problems_carry_type_title_status_detail_code_and_request_id() {
-        let b = body(&ApiError::UsernameTaken);
-        assert_eq!(b["type"], "about:blank");
-        assert_eq!(b["title"], "Conflict");
-        assert_eq!(b["status"], 409);
-        assert_eq!(b["detail"], "Username already exists.");
-        assert_eq!(b["code"], "username_taken");
-        assert_eq!(b["errors"]["username"][0], "Username already exists.");
-        assert_eq!(b["request_id"], "req-1");
-    }
-
-    #[test]
-    fn server_errors_hide_their_cause() {
-        let error = ApiError::internal("table bookshelf not found in dynamodb");
-        let response = error.to_response("r");
-        let text = String::from_utf8(response.body).expect("utf8");
-        assert!(!text.to_lowercase().contains("dynamodb"));
-        assert_eq!(response.status, StatusCode::INTERNAL_SERVER_ERROR);
-    }
-
-    #[test]
-    fn token_failures_carry_a_bearer_challenge_but_login_failures_do_not() {
-        let token = ApiError::InvalidToken.to_response("r");
-        assert_eq!(token.headers[header::WWW_AUTHENTICATE], r#"Bearer error="invalid_token""#);
-        let login = ApiError::InvalidCredentials.to_response("r");
-        assert!(!login.headers.contains_key(header::WWW_AUTHENTICATE));
-    }
 
     /// One error of every variant. The match below has no wildcard, so a new variant does not
     /// compile until it is added here too (and its code to `CODES`).
-    fn one_of_each() -> Vec<ApiError> {
-        use ApiError::*;
+    pub(crate) fn one_of_each() -> Vec<Error> {
+        use Error::*;
         let all = vec![
             Validation(FieldErrors::new()),
             Malformed("m"),
@@ -312,7 +224,7 @@ mod tests {
             UsernameTaken,
             EmailTaken,
             AlreadyVerified,
-            RateLimited { detail: "r", retry_after: 1 },
+            RateLimited { limit: Limit::UsagePlan, retry_after: 1 },
             NotGuest,
             Conflict,
             PayloadTooLarge,
@@ -350,7 +262,7 @@ mod tests {
 
     #[test]
     fn codes_lists_the_code_of_every_variant_once() {
-        let mut emitted: Vec<&str> = one_of_each().iter().map(ApiError::code).collect();
+        let mut emitted: Vec<&str> = one_of_each().iter().map(Error::code).collect();
         let mut listed = CODES.to_vec();
         emitted.sort_unstable();
         listed.sort_unstable();
@@ -358,8 +270,10 @@ mod tests {
     }
 
     #[test]
-    fn content_type_is_problem_json() {
-        let response = ApiError::NotFound.to_response("r");
-        assert_eq!(response.headers[header::CONTENT_TYPE], "application/problem+json");
+    fn a_taken_claim_is_its_names_conflict_and_a_lost_race_a_retryable_one() {
+        assert_eq!(Error::from(StoreError::Conflict(Claim::Username)).code(), "username_taken");
+        assert_eq!(Error::from(StoreError::Conflict(Claim::Email)).code(), "email_taken");
+        assert_eq!(Error::from(StoreError::Stale).code(), "conflict");
+        assert!(Error::from(StoreError::Unavailable("down".into())).is_server_fault());
     }
 }

@@ -1,22 +1,24 @@
 //! Bookshelf Auth: everything the Lambdas and the local server share.
 //!
-//! A request flows one way: event → [`http::ApiRequest`] → a handler in [`handlers`] parses
-//! the body into [`domain`] types → tokens, passwords and the [`store`] → an
-//! [`http::ApiResponse`] (or an [`error::ApiError`] rendered as problem+json).
+//! A request flows one way: an event or a socket → [`web::request::ApiRequest`] →
+//! [`web::dispatch`] (per-IP window, then the route's handler from [`routes`]) → a handler in
+//! [`handlers`] reads the body ([`web::body`]) into [`domain`] types → [`auth`], [`tokens`],
+//! [`password`] and [`store`] → an [`outcome::Outcome`] or an [`error::Error`] → the route's
+//! wire format ([`wire`]) writes the [`web::response::ApiResponse`].
 
+pub mod audit;
+pub mod auth;
 pub mod aws;
 pub mod clock;
 pub mod config;
-pub mod cors;
 pub mod domain;
 pub mod error;
 pub mod handlers;
-pub mod http;
 pub mod jwt_crypto;
 pub mod keys;
-pub mod lambda;
 pub mod logging;
 pub mod mail;
+pub mod outcome;
 pub mod password;
 pub mod rate;
 pub mod routes;
@@ -24,3 +26,5 @@ pub mod sdk_http;
 pub mod state;
 pub mod store;
 pub mod tokens;
+pub mod web;
+pub mod wire;

@@ -4,7 +4,8 @@ use argon2::password_hash::{rand_core::OsRng, SaltString};
 use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
 
 use crate::domain::Password;
-use crate::error::ApiError;
+use crate::error::Error;
+use crate::store::UserRecord;
 
 /// OWASP's argon2id minimum: 19 MiB, two passes, one lane.
 const MEMORY_KIB: u32 = 19_456;
@@ -23,21 +24,21 @@ fn hasher() -> Argon2<'static> {
 }
 
 /// Hashes a password into a PHC string, off the async executor.
-pub async fn hash(password: &Password) -> Result<String, ApiError> {
+pub async fn hash(password: &Password) -> Result<String, Error> {
     let secret = password.expose().to_owned();
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         hasher().hash_password(secret.as_bytes(), &salt).map(|h| h.to_string())
     })
     .await
-    .map_err(ApiError::internal)?
-    .map_err(|e| ApiError::internal(e.to_string()))
+    .map_err(Error::internal)?
+    .map_err(|e| Error::internal(e.to_string()))
 }
 
 /// Verifies `password` against `stored`, or against the dummy hash when there is no user, so
 /// both paths do the same argon2 work. Returns whether it matched and whether the stored
 /// hash should be upgraded to the current parameters.
-pub async fn verify(password: &str, stored: Option<&str>) -> Result<Verdict, ApiError> {
+pub async fn verify(password: &str, stored: Option<&str>) -> Result<Verdict, Error> {
     let known = stored.is_some();
     let phc = stored.unwrap_or(DUMMY_HASH).to_owned();
     let secret = password.to_owned();
@@ -49,7 +50,7 @@ pub async fn verify(password: &str, stored: Option<&str>) -> Result<Verdict, Api
         Verdict { matches, needs_rehash: matches && is_outdated(&parsed) }
     })
     .await
-    .map_err(ApiError::internal)
+    .map_err(Error::internal)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,25 +82,15 @@ pub struct UserAttributes<'a> {
     pub display_name: Option<&'a str>,
 }
 
-/// Reads a new password field: the length rule, then the strength rules against `user`.
-/// Failures are recorded under `field` in `body`; the password comes back when it parsed,
-/// so callers can also compare it (e.g. with a confirmation).
-pub fn read_new_password(
-    body: &mut crate::http::JsonObject,
-    field: &str,
-    raw: Option<String>,
-    user: UserAttributes<'_>,
-) -> Option<Password> {
-    match Password::parse(raw?) {
-        Ok(password) => {
-            if let Err(reason) = check_strength(&password, user) {
-                body.error(field, reason);
-            }
-            Some(password)
-        }
-        Err(message) => {
-            body.error(field, message);
-            None
+impl<'a> UserAttributes<'a> {
+    /// What an existing user's new password must not resemble.
+    pub fn of(user: &'a UserRecord) -> Self {
+        UserAttributes {
+            username: user.username.as_deref(),
+            email: user.email.as_deref(),
+            first_name: user.first_name.as_deref(),
+            last_name: user.last_name.as_deref(),
+            display_name: user.display_name.as_deref(),
         }
     }
 }

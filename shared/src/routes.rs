@@ -1,40 +1,22 @@
-//! The one route table: the local server routes with it, the fallback Lambda answers 404/405
-//! with it, and a test holds `template.yaml` to it.
+//! Every route, declared once: method, path, API key, the function that serves it in AWS, its
+//! per-IP rate limit, its wire format and its handler. The local server and the tests route
+//! with [`ROUTES`], the fallback Lambda answers 404/405 with it, and tests hold
+//! `template.yaml` and `openapi.yaml` to it.
+//!
+//! Adding an endpoint: one line in `routes!` below, one handler module, one function crate
+//! under `functions/` naming its entry, one SAM resource, and its `openapi.yaml` path (the
+//! README's checklist; `tests/integration/{template,openapi}.rs` fail until all agree).
 
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::time::Instant;
 
 use http::Method;
 
-use crate::error::ApiError;
-use crate::handlers;
-use crate::http::{ApiRequest, ApiResponse};
+use crate::error::Error;
+use crate::outcome::Outcome;
+use crate::rate::RateScope;
 use crate::state::AppState;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Route {
-    Register,
-    Login,
-    Refresh,
-    Verify,
-    Logout,
-    GetMe,
-    UpdateMe,
-    DeleteMe,
-    ChangePassword,
-    ListSessions,
-    DeleteSession,
-    Guest,
-    GuestUpgrade,
-    RequestVerification,
-    VerifyEmail,
-    ForgotPassword,
-    ResetPassword,
-    Jwks,
-    /// Answers 404 or 405 for whatever no other route takes.
-    Fallback,
-}
+use crate::web::request::ApiRequest;
+use crate::wire::Wire;
 
 #[derive(Debug)]
 pub struct RouteSpec {
@@ -45,102 +27,175 @@ pub struct RouteSpec {
     pub api_key: bool,
     /// The binary (and SAM `BuildProperties.Binary`) that serves this route in AWS.
     pub function: &'static str,
+    pub rate: RatePolicy,
+    /// The wire format its outcomes and failures are written in.
+    pub wire: Wire,
 }
+
+/// Which requests of a route count against a per-IP window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RatePolicy {
+    /// None: routes that only read the caller's own records or end its sessions.
+    Unlimited,
+    /// Every request, before the handler runs (routes that hash, mail or create).
+    EveryRequest(RateScope),
+    /// Only requests whose token is refused, counted after the handler: a per-IP window
+    /// exists to stop token guessing, a valid token is proof of possession, and its one
+    /// conditional write stays the route's only database round trip. Once the window is full,
+    /// refused tokens are answered 429 instead of 401.
+    RefusedTokens(RateScope),
+    /// The handler counts it itself, alongside its first read (`/login`).
+    InHandler(RateScope),
+}
+
+impl RatePolicy {
+    pub fn scope(self) -> Option<RateScope> {
+        match self {
+            RatePolicy::Unlimited => None,
+            RatePolicy::EveryRequest(s) | RatePolicy::RefusedTokens(s) | RatePolicy::InHandler(s) => Some(s),
+        }
+    }
+}
+
+/// A route's handler as a plain function pointer, so a Lambda's `main` can name only its own
+/// handler and the linker drops every other one (smaller binaries, faster links).
+pub type Handler = for<'a> fn(&'a AppState, &'a ApiRequest) -> BoxFuture<'a, Result<Outcome, Error>>;
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
 pub const API_PREFIX: &str = "/api/v1/auth";
 
-pub static ROUTES: &[RouteSpec] = &[
-    RouteSpec {
-        method: "POST",
-        path: "/api/v1/auth/register",
-        route: Route::Register,
-        api_key: true,
-        function: "register",
-    },
-    RouteSpec { method: "POST", path: "/api/v1/auth/login", route: Route::Login, api_key: true, function: "login" },
-    RouteSpec {
-        method: "POST",
-        path: "/api/v1/auth/refresh",
-        route: Route::Refresh,
-        api_key: true,
-        function: "refresh",
-    },
-    RouteSpec { method: "POST", path: "/api/v1/auth/verify", route: Route::Verify, api_key: true, function: "verify" },
-    RouteSpec { method: "POST", path: "/api/v1/auth/logout", route: Route::Logout, api_key: true, function: "logout" },
-    RouteSpec { method: "GET", path: "/api/v1/auth/me", route: Route::GetMe, api_key: true, function: "get-me" },
-    RouteSpec {
-        method: "PATCH",
-        path: "/api/v1/auth/me",
-        route: Route::UpdateMe,
-        api_key: true,
-        function: "update-me",
-    },
-    RouteSpec {
-        method: "DELETE",
-        path: "/api/v1/auth/me",
-        route: Route::DeleteMe,
-        api_key: true,
-        function: "delete-me",
-    },
-    RouteSpec {
-        method: "POST",
-        path: "/api/v1/auth/password",
-        route: Route::ChangePassword,
-        api_key: true,
-        function: "change-password",
-    },
-    RouteSpec {
-        method: "GET",
-        path: "/api/v1/auth/sessions",
-        route: Route::ListSessions,
-        api_key: true,
-        function: "list-sessions",
-    },
-    RouteSpec {
-        method: "DELETE",
-        path: "/api/v1/auth/sessions/{id}",
-        route: Route::DeleteSession,
-        api_key: true,
-        function: "delete-session",
-    },
-    RouteSpec { method: "POST", path: "/api/v1/auth/guest", route: Route::Guest, api_key: true, function: "guest" },
-    RouteSpec {
-        method: "POST",
-        path: "/api/v1/auth/guest/upgrade",
-        route: Route::GuestUpgrade,
-        api_key: true,
-        function: "guest-upgrade",
-    },
-    RouteSpec {
-        method: "POST",
-        path: "/api/v1/auth/email/verification",
-        route: Route::RequestVerification,
-        api_key: true,
-        function: "request-verification",
-    },
-    RouteSpec {
-        method: "POST",
-        path: "/api/v1/auth/email/verify",
-        route: Route::VerifyEmail,
-        api_key: true,
-        function: "verify-email",
-    },
-    RouteSpec {
-        method: "POST",
-        path: "/api/v1/auth/password/forgot",
-        route: Route::ForgotPassword,
-        api_key: true,
-        function: "forgot-password",
-    },
-    RouteSpec {
-        method: "POST",
-        path: "/api/v1/auth/password/reset",
-        route: Route::ResetPassword,
-        api_key: true,
-        function: "reset-password",
-    },
-    RouteSpec { method: "GET", path: "/.well-known/jwks.json", route: Route::Jwks, api_key: false, function: "jwks" },
-];
+/// Generates, from one line per route: the [`Route`] enum, [`ROUTES`], one function per route
+/// in [`entry`] (what a Lambda's `main` names), and [`Route::handler`].
+macro_rules! routes {
+    ($(
+        $route:ident: $method:ident $path:literal,
+        key: $key:literal, function: $function:literal, rate: $rate:expr,
+        $entry:ident => $handler:path;
+    )*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Route {
+            $($route,)*
+            /// Answers 404 or 405 for whatever no other route takes.
+            Fallback,
+        }
+
+        pub static ROUTES: &[RouteSpec] = &[$(
+            RouteSpec {
+                method: stringify!($method),
+                path: $path,
+                route: Route::$route,
+                api_key: $key,
+                function: $function,
+                rate: $rate,
+                wire: Wire::Native,
+            },
+        )*];
+
+        /// One entry point per route, each naming only its own handler.
+        pub mod entry {
+            use super::*;
+
+            $(
+                pub fn $entry<'a>(state: &'a AppState, req: &'a ApiRequest) -> BoxFuture<'a, Result<Outcome, Error>> {
+                    Box::pin($handler(state, req))
+                }
+            )*
+
+            pub fn fallback<'a>(_: &'a AppState, req: &'a ApiRequest) -> BoxFuture<'a, Result<Outcome, Error>> {
+                Box::pin(std::future::ready(Err(match resolve(&req.method, &req.path) {
+                    Resolution::MethodNotAllowed => Error::MethodNotAllowed,
+                    _ => Error::NotFound,
+                })))
+            }
+        }
+
+        impl Route {
+            /// The handler of this route (the local server and tests dispatch through this).
+            pub fn handler(self) -> Handler {
+                match self {
+                    $(Route::$route => entry::$entry,)*
+                    Route::Fallback => entry::fallback,
+                }
+            }
+        }
+    };
+}
+
+use RatePolicy::{EveryRequest, InHandler, RefusedTokens, Unlimited};
+use RateScope as S;
+
+routes! {
+    Register: POST "/api/v1/auth/register",
+        key: true, function: "register", rate: EveryRequest(S::Register),
+        register => crate::handlers::register::handle;
+    Login: POST "/api/v1/auth/login",
+        key: true, function: "login", rate: InHandler(S::Login),
+        login => crate::handlers::login::handle;
+    Refresh: POST "/api/v1/auth/refresh",
+        key: true, function: "refresh", rate: RefusedTokens(S::Refresh),
+        refresh => crate::handlers::refresh::handle;
+    Verify: POST "/api/v1/auth/verify",
+        key: true, function: "verify", rate: RefusedTokens(S::Verify),
+        verify => crate::handlers::verify::handle;
+    Logout: POST "/api/v1/auth/logout",
+        key: true, function: "logout", rate: Unlimited,
+        logout => crate::handlers::logout::handle;
+    GetMe: GET "/api/v1/auth/me",
+        key: true, function: "get-me", rate: Unlimited,
+        get_me => crate::handlers::me::get;
+    UpdateMe: PATCH "/api/v1/auth/me",
+        key: true, function: "update-me", rate: EveryRequest(S::UpdateProfile),
+        update_me => crate::handlers::me::update;
+    DeleteMe: DELETE "/api/v1/auth/me",
+        key: true, function: "delete-me", rate: EveryRequest(S::DeleteAccount),
+        delete_me => crate::handlers::me::delete;
+    ChangePassword: POST "/api/v1/auth/password",
+        key: true, function: "change-password", rate: EveryRequest(S::Password),
+        change_password => crate::handlers::password::change;
+    ListSessions: GET "/api/v1/auth/sessions",
+        key: true, function: "list-sessions", rate: Unlimited,
+        list_sessions => crate::handlers::sessions::list;
+    DeleteSession: DELETE "/api/v1/auth/sessions/{id}",
+        key: true, function: "delete-session", rate: Unlimited,
+        delete_session => crate::handlers::sessions::delete;
+    Guest: POST "/api/v1/auth/guest",
+        key: true, function: "guest", rate: EveryRequest(S::Guest),
+        guest => crate::handlers::guest::create;
+    GuestUpgrade: POST "/api/v1/auth/guest/upgrade",
+        key: true, function: "guest-upgrade", rate: EveryRequest(S::Upgrade),
+        guest_upgrade => crate::handlers::guest::upgrade;
+    RequestVerification: POST "/api/v1/auth/email/verification",
+        key: true, function: "request-verification", rate: EveryRequest(S::Verification),
+        request_verification => crate::handlers::email::request_verification;
+    VerifyEmail: POST "/api/v1/auth/email/verify",
+        key: true, function: "verify-email", rate: EveryRequest(S::EmailVerify),
+        verify_email => crate::handlers::email::verify_email;
+    ForgotPassword: POST "/api/v1/auth/password/forgot",
+        key: true, function: "forgot-password", rate: EveryRequest(S::Forgot),
+        forgot_password => crate::handlers::email::forgot;
+    ResetPassword: POST "/api/v1/auth/password/reset",
+        key: true, function: "reset-password", rate: EveryRequest(S::Reset),
+        reset_password => crate::handlers::email::reset;
+    Jwks: GET "/.well-known/jwks.json",
+        key: false, function: "jwks", rate: Unlimited,
+        jwks => crate::handlers::jwks::handle;
+}
+
+impl Route {
+    /// This route's declaration; the fallback has none.
+    pub fn spec(self) -> Option<&'static RouteSpec> {
+        ROUTES.iter().find(|spec| spec.route == self)
+    }
+
+    pub fn rate(self) -> RatePolicy {
+        self.spec().map_or(RatePolicy::Unlimited, |spec| spec.rate)
+    }
+
+    /// The wire format of this route's answers (the fallback answers natively).
+    pub fn wire(self) -> Wire {
+        self.spec().map_or(Wire::Native, |spec| spec.wire)
+    }
+}
 
 #[derive(Debug)]
 pub enum Resolution {
@@ -182,188 +237,6 @@ pub fn resolve(method: &Method, path: &str) -> Resolution {
     }
 }
 
-impl Route {
-    /// The per-IP window a route counts against (see `config::DEFAULT_PER_MINUTE`), if any,
-    /// and which of its requests count.
-    pub fn rate_policy(self) -> Option<(&'static str, RateCount)> {
-        use RateCount::{EveryRequest, InHandler, RefusedToken};
-        Some(match self {
-            Route::Register => ("register", EveryRequest),
-            Route::Guest => ("guest", EveryRequest),
-            Route::Login => ("login", InHandler),
-            Route::Refresh => ("refresh", RefusedToken),
-            Route::Verify => ("verify", RefusedToken),
-            Route::ForgotPassword => ("forgot", EveryRequest),
-            Route::RequestVerification => ("verification", EveryRequest),
-            Route::VerifyEmail => ("email_verify", EveryRequest),
-            Route::ResetPassword => ("reset", EveryRequest),
-            Route::ChangePassword => ("password", EveryRequest),
-            Route::GuestUpgrade => ("upgrade", EveryRequest),
-            Route::DeleteMe => ("delete_account", EveryRequest),
-            Route::UpdateMe => ("update_profile", EveryRequest),
-            Route::GetMe
-            | Route::Logout
-            | Route::ListSessions
-            | Route::DeleteSession
-            | Route::Jwks
-            | Route::Fallback => return None,
-        })
-    }
-}
-
-/// Which requests of a route count against its per-IP window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RateCount {
-    /// Every request, before the handler runs (routes that hash, mail or create).
-    EveryRequest,
-    /// Only requests whose token is refused (401), counted after the handler: a per-IP window
-    /// exists to stop token guessing, a valid token is proof of possession, and its one
-    /// conditional write stays the route's only database round trip. Once the window is full,
-    /// refused tokens are answered 429 instead of 401.
-    RefusedToken,
-    /// The handler counts it itself, alongside its first read (`/login`).
-    InHandler,
-}
-
-/// A route's handler as a plain function pointer, so a Lambda's `main` can name only its own
-/// handler and the linker drops every other one (smaller binaries, faster links).
-pub type Handler = for<'a> fn(&'a AppState, &'a ApiRequest) -> BoxFuture<'a, Result<ApiResponse, ApiError>>;
-pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
-
-/// One entry point per route, each naming only its own handler.
-pub mod entry {
-    use super::*;
-
-    macro_rules! entries {
-        ($($name:ident => $handler:path),* $(,)?) => {$(
-            pub fn $name<'a>(state: &'a AppState, req: &'a ApiRequest) -> BoxFuture<'a, Result<ApiResponse, ApiError>> {
-                Box::pin($handler(state, req))
-            }
-        )*};
-    }
-
-    entries! {
-        register => handlers::register::handle,
-        login => handlers::login::handle,
-        refresh => handlers::refresh::handle,
-        verify => handlers::verify::handle,
-        logout => handlers::logout::handle,
-        get_me => handlers::me::get,
-        update_me => handlers::me::update,
-        delete_me => handlers::me::delete,
-        change_password => handlers::password::change,
-        list_sessions => handlers::sessions::list,
-        delete_session => handlers::sessions::delete,
-        guest => handlers::guest::create,
-        guest_upgrade => handlers::guest::upgrade,
-        request_verification => handlers::email::request_verification,
-        verify_email => handlers::email::verify_email,
-        forgot_password => handlers::email::forgot,
-        reset_password => handlers::email::reset,
-        jwks => jwks_handler,
-        fallback => fallback_handler,
-    }
-
-    async fn jwks_handler(state: &AppState, _: &ApiRequest) -> Result<ApiResponse, ApiError> {
-        Ok(handlers::jwks::handle(state))
-    }
-
-    async fn fallback_handler(_: &AppState, req: &ApiRequest) -> Result<ApiResponse, ApiError> {
-        Err(match resolve(&req.method, &req.path) {
-            Resolution::MethodNotAllowed => ApiError::MethodNotAllowed,
-            _ => ApiError::NotFound,
-        })
-    }
-}
-
-impl Route {
-    /// The handler of this route (the local server and tests dispatch through this).
-    pub fn handler(self) -> Handler {
-        match self {
-            Route::Register => entry::register,
-            Route::Login => entry::login,
-            Route::Refresh => entry::refresh,
-            Route::Verify => entry::verify,
-            Route::Logout => entry::logout,
-            Route::GetMe => entry::get_me,
-            Route::UpdateMe => entry::update_me,
-            Route::DeleteMe => entry::delete_me,
-            Route::ChangePassword => entry::change_password,
-            Route::ListSessions => entry::list_sessions,
-            Route::DeleteSession => entry::delete_session,
-            Route::Guest => entry::guest,
-            Route::GuestUpgrade => entry::guest_upgrade,
-            Route::RequestVerification => entry::request_verification,
-            Route::VerifyEmail => entry::verify_email,
-            Route::ForgotPassword => entry::forgot_password,
-            Route::ResetPassword => entry::reset_password,
-            Route::Jwks => entry::jwks,
-            Route::Fallback => entry::fallback,
-        }
-    }
-}
-
-async fn handle(state: &AppState, route: Route, handler: Handler, req: &ApiRequest) -> Result<ApiResponse, ApiError> {
-    match route.rate_policy() {
-        Some((scope, RateCount::EveryRequest)) => {
-            crate::rate::check_ip(state, scope, req).await?;
-            handler(state, req).await
-        }
-        Some((scope, RateCount::RefusedToken)) => match handler(state, req).await {
-            Err(refused) if refused.status() == http::StatusCode::UNAUTHORIZED => {
-                crate::rate::check_ip(state, scope, req).await?;
-                Err(refused)
-            }
-            answered => answered,
-        },
-        Some((_, RateCount::InHandler)) | None => handler(state, req).await,
-    }
-}
-
-/// Dispatches through the route table (local server, tests).
-pub async fn respond(state: Arc<AppState>, route: Route, req: ApiRequest) -> ApiResponse {
-    respond_with(state, route, route.handler(), req).await
-}
-
-/// Runs a route's handler and turns every outcome, a panic included, into a response.
-/// Handlers never return `Err` to the runtime: that would become an opaque 502.
-pub async fn respond_with(state: Arc<AppState>, route: Route, handler: Handler, req: ApiRequest) -> ApiResponse {
-    let started = Instant::now();
-    let request_id = req.request_id.clone();
-    let method = req.method.clone();
-    let path = req.path.clone();
-    let outcome = tokio::spawn(async move { handle(&state, route, handler, &req).await }).await;
-    let response = match outcome {
-        Ok(Ok(response)) => response,
-        Ok(Err(error)) => problem(&error, &request_id),
-        Err(join_error) => problem(&ApiError::internal(join_error.to_string()), &request_id),
-    };
-    tracing::info!(
-        request_id = %request_id,
-        method = %method,
-        path = %path,
-        route = ?route,
-        status = response.status.as_u16(),
-        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
-        "request"
-    );
-    response
-}
-
-/// The problem response of an error, logging 5xx causes (which the client never sees).
-pub fn problem(error: &ApiError, request_id: &str) -> ApiResponse {
-    if error.status().is_server_error() {
-        let mut chain = Vec::new();
-        let mut cause: Option<&dyn std::error::Error> = Some(error);
-        while let Some(c) = cause {
-            chain.push(c.to_string());
-            cause = c.source();
-        }
-        tracing::error!(request_id = %request_id, code = error.code(), cause = %chain.join(": "), "server error");
-    }
-    error.to_response(request_id)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -388,5 +261,32 @@ mod tests {
         let params = match_path("/a/{id}/b", "/a/42/b").expect("match");
         assert_eq!(params["id"], "42");
         assert!(match_path("/a/{id}/b", "/a//b").is_none());
+    }
+
+    #[test]
+    fn every_rate_scope_is_counted_by_exactly_one_route() {
+        for scope in RateScope::ALL {
+            let routes: Vec<Route> =
+                ROUTES.iter().filter(|spec| spec.rate.scope() == Some(scope)).map(|spec| spec.route).collect();
+            assert_eq!(routes.len(), 1, "{scope:?} is counted by {routes:?}");
+        }
+    }
+
+    #[test]
+    fn each_route_is_declared_once_with_a_function_of_its_own() {
+        for (i, a) in ROUTES.iter().enumerate() {
+            for b in &ROUTES[i + 1..] {
+                assert!(a.route != b.route && a.function != b.function, "{a:?} / {b:?}");
+                assert!((a.method, a.path) != (b.method, b.path), "{a:?} / {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_route_finds_its_own_declaration() {
+        for spec in ROUTES {
+            assert_eq!(spec.route.spec().map(|s| s.function), Some(spec.function));
+        }
+        assert!(Route::Fallback.spec().is_none());
     }
 }

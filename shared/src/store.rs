@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::config::Config;
-use crate::error::{ApiError, Cause};
+use crate::error::Cause;
 
 pub const PROFILE_SK: &str = "PROFILE";
 pub const CLAIM_SK: &str = "CLAIM";
@@ -196,20 +196,6 @@ pub enum Claim {
     Username,
     Email,
     Device,
-}
-
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Conflict(Claim::Username) => ApiError::UsernameTaken,
-            StoreError::Conflict(Claim::Email) => ApiError::EmailTaken,
-            StoreError::Conflict(Claim::Device) => ApiError::Conflict,
-            StoreError::Unavailable(cause) => ApiError::Unavailable(cause),
-            StoreError::Stale => ApiError::Conflict,
-            StoreError::Missing => ApiError::InvalidToken,
-            StoreError::Internal(cause) => ApiError::Internal(cause),
-        }
-    }
 }
 
 /// Error codes that mean "try again later" rather than "this request is wrong".

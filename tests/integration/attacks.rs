@@ -14,6 +14,7 @@ use base64::Engine;
 use bookshelf::config::JwtAlgorithm;
 use bookshelf::keys::{KeyDocument, KeyEntry, KeySet, SigningKey};
 use bookshelf::routes;
+use bookshelf::web::dispatch;
 use bookshelf_tests::{
     http, jwt_claims, key_document, request, serve_http, strong_password, unique, Account, Reply, TestApp,
 };
@@ -324,7 +325,7 @@ fn cases(
 
 /// A request to each bearer route (with a body good enough that only the token can fail it),
 /// and `/verify` with the token in its body.
-fn requests_with(token: &str, victim: &Account) -> Vec<(String, bookshelf::http::ApiRequest)> {
+fn requests_with(token: &str, victim: &Account) -> Vec<(String, bookshelf::web::request::ApiRequest)> {
     let sid = jwt_claims(&victim.access_token)["sid"].as_str().unwrap().to_owned();
     let password = victim.password.clone();
     let bearer = |method: Method, path: &str, body: Option<Value>| {
@@ -443,8 +444,8 @@ async fn an_access_token_in_the_query_string_never_authenticates() {
             "resourcePath": "/api/v1/auth/me", "identity": {"sourceIp": "198.51.100.9"}},
         "body": null, "isBase64Encoded": false,
     });
-    let request = bookshelf::lambda::from_lambda(serde_json::from_value(event).unwrap());
-    let reply = Reply::from(routes::respond(Arc::clone(&app.state), routes::Route::GetMe, request).await);
+    let request = bookshelf::web::lambda::from_lambda(serde_json::from_value(event).unwrap());
+    let reply = Reply::from(dispatch::respond(Arc::clone(&app.state), routes::Route::GetMe, request).await);
     reply.assert_problem(401, "invalid_token");
     // The header form of the same token works, so the refusals above are about placement.
     assert_eq!(
@@ -473,8 +474,8 @@ async fn hostile_host_or_x_forwarded_proto_headers_are_answered_through_the_lamb
         let mut event: Value = serde_json::from_str(&text).unwrap();
         event["headers"][name] = json!(value);
         event["multiValueHeaders"][name] = json!([value]);
-        let request = bookshelf::lambda::from_lambda(serde_json::from_value(event).unwrap());
-        let response = routes::respond(Arc::clone(&app.state), routes::Route::ForgotPassword, request).await;
-        assert_eq!(bookshelf::lambda::into_lambda(response).status_code, 202, "{name}: {value}");
+        let request = bookshelf::web::lambda::from_lambda(serde_json::from_value(event).unwrap());
+        let response = dispatch::respond(Arc::clone(&app.state), routes::Route::ForgotPassword, request).await;
+        assert_eq!(bookshelf::web::lambda::into_lambda(response).status_code, 202, "{name}: {value}");
     }
 }

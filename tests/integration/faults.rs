@@ -91,7 +91,12 @@ impl Frozen {
 
     /// Sends `req` with the database frozen at its first `operation` carrying `marker`,
     /// asserts a prompt 503, then thaws the database.
-    async fn fails_over(&self, operation: &'static str, marker: &'static str, req: bookshelf::http::ApiRequest) {
+    async fn fails_over(
+        &self,
+        operation: &'static str,
+        marker: &'static str,
+        req: bookshelf::web::request::ApiRequest,
+    ) {
         self.freeze.arm(operation, marker);
         let started = Instant::now();
         let reply = self.app.send(req).await;
@@ -145,7 +150,7 @@ impl Frozen {
     }
 }
 
-fn post(path: &str, token: Option<&str>, body: serde_json::Value) -> bookshelf::http::ApiRequest {
+fn post(path: &str, token: Option<&str>, body: serde_json::Value) -> bookshelf::web::request::ApiRequest {
     bookshelf_tests::request(Method::POST, path, token, Some(body))
 }
 

@@ -10,7 +10,7 @@ use bookshelf_tests::{
 use http::{header, Method};
 use serde_json::{json, Value};
 
-fn from_ip(ip: &str, path: &str, body: Value) -> bookshelf::http::ApiRequest {
+fn from_ip(ip: &str, path: &str, body: Value) -> bookshelf::web::request::ApiRequest {
     let mut req = request(Method::POST, path, None, Some(body));
     req.source_ip = Some(ip.to_owned());
     req

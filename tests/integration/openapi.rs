@@ -1,5 +1,5 @@
 //! `openapi.yaml` documents exactly the service: the API events of `template.yaml`, the route
-//! table, what the local server answers, and every error code `ApiError` can give.
+//! table, what the local server answers, and every error code an `Error` can have.
 
 use std::collections::BTreeSet;
 
@@ -171,7 +171,7 @@ fn the_problem_code_enum_is_exactly_the_codes_the_service_emits() {
     let undocumented: Vec<_> = emitted.difference(&listed).collect();
     let unknown: Vec<_> = listed.difference(&emitted).collect();
     assert!(undocumented.is_empty(), "codes missing from the Problem schema: {undocumented:?}");
-    assert!(unknown.is_empty(), "codes in the Problem schema that ApiError never emits: {unknown:?}");
+    assert!(unknown.is_empty(), "codes in the Problem schema that an Error never has: {unknown:?}");
 }
 
 #[test]
@@ -180,5 +180,5 @@ fn every_code_a_response_names_is_one_the_service_emits() {
     documented_codes(&openapi(), &mut named);
     let unknown: Vec<_> = named.iter().filter(|code| !CODES.contains(&code.as_str())).collect();
     assert!(!named.is_empty());
-    assert!(unknown.is_empty(), "codes named in openapi.yaml that ApiError never emits: {unknown:?}");
+    assert!(unknown.is_empty(), "codes named in openapi.yaml that an Error never has: {unknown:?}");
 }

@@ -8,9 +8,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use bookshelf::config::Config;
-use bookshelf::http::ApiRequest;
 use bookshelf::routes::{self, Resolution};
 use bookshelf::state::AppState;
+use bookshelf::web::dispatch;
+use bookshelf::web::request::ApiRequest;
 use bookshelf_local::dynamodb_local::DynamoDbLocal;
 use http::{header, Method};
 use serde_json::{json, Value};
@@ -103,7 +104,7 @@ impl TestApp {
             }
             _ => routes::Route::Fallback,
         };
-        Reply::from(routes::respond(Arc::clone(&self.state), route, req).await)
+        Reply::from(dispatch::respond(Arc::clone(&self.state), route, req).await)
     }
 
     pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
@@ -172,8 +173,8 @@ pub struct Reply {
     pub body: Value,
 }
 
-impl From<bookshelf::http::ApiResponse> for Reply {
-    fn from(r: bookshelf::http::ApiResponse) -> Self {
+impl From<bookshelf::web::response::ApiResponse> for Reply {
+    fn from(r: bookshelf::web::response::ApiResponse) -> Self {
         let body = if r.body.is_empty() { Value::Null } else { serde_json::from_slice(&r.body).unwrap() };
         Reply { status: r.status.as_u16(), headers: r.headers, body }
     }

@@ -3,21 +3,20 @@
 
 use std::time::{Duration, Instant};
 
-use http::StatusCode;
-use serde_json::json;
 use uuid::Uuid;
 
-use super::password::attributes;
-use super::{audit, authenticate};
+use crate::audit::audit;
+use crate::auth::bearer::authenticate;
 use crate::domain::{email_key, Email};
-use crate::error::ApiError;
-use crate::http::{ApiRequest, ApiResponse};
+use crate::error::Error;
 use crate::mail;
-use crate::password;
-use crate::rate;
+use crate::outcome::{Mailing, Outcome};
+use crate::password::{self, UserAttributes};
+use crate::rate::{self, RateScope};
 use crate::state::AppState;
 use crate::store::{email_claim, username_claim, Issued, Quota, StoreError};
 use crate::tokens::{OneTimeToken, Purpose};
+use crate::web::request::ApiRequest;
 
 const VERIFY_TOKEN_TTL: Duration = Duration::from_secs(24 * 3600);
 const RESET_TOKEN_TTL: Duration = Duration::from_secs(30 * 60);
@@ -37,13 +36,13 @@ async fn mail_token(
     user_id: Uuid,
     purpose: Purpose,
     compose: impl FnOnce(&str) -> mail::Mail,
-) -> Result<Result<(), u64>, ApiError> {
+) -> Result<Result<(), u64>, Error> {
     let now = state.clock.now_ms();
     let (ttl, page) = match purpose {
         Purpose::VerifyEmail => (VERIFY_TOKEN_TTL, "verify-email"),
         Purpose::ResetPassword => (RESET_TOKEN_TTL, "reset-password"),
     };
-    let token = OneTimeToken::generate(purpose, user_id).map_err(|_| ApiError::internal("random failed"))?;
+    let token = OneTimeToken::generate(purpose, user_id).map_err(|_| Error::internal("random failed"))?;
     let hash = token.hash();
     let expires_at = now + ttl.as_millis() as i64;
     let quota = Quota { max_per_window: MAILS_PER_WINDOW, window_ms: MAIL_WINDOW.as_millis() as i64 };
@@ -61,54 +60,51 @@ async fn mail_token(
     Ok(Ok(()))
 }
 
-pub async fn request_verification(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, ApiError> {
+pub async fn request_verification(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error> {
     let auth = authenticate(state, req).await?;
     req.json_object(true)?;
     let user = auth.user;
     if user.is_guest {
-        return Err(ApiError::Forbidden("Guests have no email address to verify; upgrade the account first."));
+        return Err(Error::Forbidden("Guests have no email address to verify; upgrade the account first."));
     }
     let Some(address) = user.email.clone() else {
-        return Err(ApiError::Forbidden("This account has no email address."));
+        return Err(Error::Forbidden("This account has no email address."));
     };
     if user.email_verified {
-        return Err(ApiError::AlreadyVerified);
+        return Err(Error::AlreadyVerified);
     }
     let name = user.display_name.clone().unwrap_or_default();
     let sent =
         mail_token(state, req, user.id, Purpose::VerifyEmail, |link| mail::verification(&address, &name, link)).await?;
     if let Err(retry_after) = sent {
         audit(req, "email_verification", "capped", Some(user.id));
-        return Err(ApiError::RateLimited { detail: rate::detail("verification"), retry_after });
+        return Err(Error::rate_limited(RateScope::Verification, retry_after));
     }
     audit(req, "email_verification", "sent", Some(user.id));
-    Ok(ApiResponse::json(
-        StatusCode::ACCEPTED,
-        &json!({"message": "A verification link is on its way to your email address."}),
-    ))
+    Ok(Outcome::Mailed(Mailing::Verification))
 }
 
-pub async fn verify_email(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, ApiError> {
+pub async fn verify_email(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error> {
     let mut body = req.json_object(false)?;
     let raw = body.req_str("token");
     body.finish()?;
     let token =
-        raw.as_deref().and_then(|t| OneTimeToken::decode(t, Purpose::VerifyEmail)).ok_or(ApiError::InvalidToken)?;
+        raw.as_deref().and_then(|t| OneTimeToken::decode(t, Purpose::VerifyEmail)).ok_or(Error::InvalidToken)?;
     match state.store.verify_email(token.user_id, &token.hash(), state.clock.now_ms()).await {
         Ok(()) => {
             audit(req, "verify_email", "success", Some(token.user_id));
-            Ok(ApiResponse::no_content())
+            Ok(Outcome::Done)
         }
         Err(StoreError::Missing) => {
             audit(req, "verify_email", "invalid_token", None);
-            Err(ApiError::InvalidToken)
+            Err(Error::InvalidToken)
         }
         Err(e) => Err(e.into()),
     }
 }
 
 /// Always the same 202, whether or not the address belongs to an account.
-pub async fn forgot(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, ApiError> {
+pub async fn forgot(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error> {
     let started = Instant::now();
     let mut body = req.json_object(false)?;
     let raw = body.req_str("email");
@@ -139,23 +135,20 @@ pub async fn forgot(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
     if let Some(rest) = FORGOT_MIN_DURATION.checked_sub(started.elapsed()) {
         tokio::time::sleep(rest).await;
     }
-    Ok(ApiResponse::json(
-        StatusCode::ACCEPTED,
-        &json!({"message": "If an account uses this email address, a password reset link is on its way to it."}),
-    ))
+    Ok(Outcome::Mailed(Mailing::PasswordReset))
 }
 
-pub async fn reset(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, ApiError> {
+pub async fn reset(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error> {
     let mut body = req.json_object(false)?;
     let raw_token = body.req_str("token");
     let raw_new = body.req_str("new_password");
     if raw_token.is_none() || raw_new.is_none() {
-        return Err(ApiError::Validation(std::mem::take(&mut body.errors)));
+        return Err(Error::Validation(std::mem::take(&mut body.errors)));
     }
     let token = raw_token
         .as_deref()
         .and_then(|t| OneTimeToken::decode(t, Purpose::ResetPassword))
-        .ok_or(ApiError::InvalidToken)?;
+        .ok_or(Error::InvalidToken)?;
     let hash = token.hash();
     let now = state.clock.now_ms();
     // Both reads at once: one round trip of waiting.
@@ -166,16 +159,16 @@ pub async fn reset(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, Ap
     let user = user.filter(|u| u.is_live(now));
     let (Some(user), true) = (user, pending.is_some_and(|p| p.hash == hash && p.expires_at > now)) else {
         audit(req, "password_reset", "invalid_token", None);
-        return Err(ApiError::InvalidToken);
+        return Err(Error::InvalidToken);
     };
     // The token is checked before the password rules, so they never help probe tokens.
-    let new = password::read_new_password(&mut body, "new_password", raw_new, attributes(&user));
+    let new = body.new_password("new_password", raw_new, UserAttributes::of(&user));
     body.finish()?;
-    let new = new.ok_or(ApiError::Malformed("new_password is required."))?;
+    let new = new.ok_or(Error::Malformed("new_password is required."))?;
     let new_hash = password::hash(&new).await?;
     match state.store.reset_password(user.id, &hash, &new_hash, state.clock.now_ms()).await {
         Ok(()) => {}
-        Err(StoreError::Missing) => return Err(ApiError::InvalidToken),
+        Err(StoreError::Missing) => return Err(Error::InvalidToken),
         Err(e) => return Err(e.into()),
     }
     // The new credentials version already shuts every session out; deleting them kills
@@ -190,5 +183,5 @@ pub async fn reset(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, Ap
         tracing::error!(request_id = %req.request_id, user_id = %user.id, error = %e, "login back-off not cleared after reset");
     }
     audit(req, "password_reset", "success", Some(user.id));
-    Ok(ApiResponse::no_content())
+    Ok(Outcome::Done)
 }

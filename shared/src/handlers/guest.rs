@@ -1,30 +1,32 @@
 //! `POST /guest` and `POST /guest/upgrade`: device-bound guests that can become full accounts
 //! under the same user id.
 
-use http::StatusCode;
 use uuid::Uuid;
 
-use super::register::{DEFAULT_ROLE, DEFAULT_TIER};
-use super::{audit, authenticate, new_session, tokens_for};
-use crate::domain::{check_display_name, Email, Username};
-use crate::error::ApiError;
-use crate::http::{ApiRequest, ApiResponse};
+use crate::audit::audit;
+use crate::auth::bearer::authenticate;
+use crate::auth::issue::issue;
+use crate::auth::session;
+use crate::domain::{check_display_name, Email, Username, DEFAULT_ROLE, DEFAULT_TIER};
+use crate::error::Error;
+use crate::outcome::Outcome;
 use crate::password::{self, UserAttributes};
 use crate::state::AppState;
 use crate::store::{device_claim, user_pk, Claim, ClaimRecord, StoreError, Upgrade, UserRecord, CLAIM_SK, PROFILE_SK};
+use crate::web::request::ApiRequest;
 
 pub const GUEST_DISPLAY_NAME: &str = "Guest User";
 /// Attempts before giving up on a device whose claim keeps changing under us.
 const ATTEMPTS: usize = 3;
 
-pub async fn create(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, ApiError> {
+pub async fn create(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error> {
     let mut body = req.json_object(false)?;
     let device_id = body.req_str("device_id");
     if device_id.as_deref().is_some_and(|d| !(8..=200).contains(&d.chars().count())) {
         body.error("device_id", "Device id must be 8 to 200 characters long.");
     }
     body.finish()?;
-    let device_id = device_id.ok_or_else(|| ApiError::field("device_id", "This field is required."))?;
+    let device_id = device_id.ok_or_else(|| Error::field("device_id", "This field is required."))?;
     let claim_pk = device_claim(&device_id);
 
     for _ in 0..ATTEMPTS {
@@ -35,10 +37,10 @@ pub async fn create(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
             let user = state.store.get_user(claim.user_id).await?;
             if let Some(mut user) = user.filter(|u| u.is_guest && u.is_live(now)) {
                 user.expires_at = Some(expires_at);
-                let (session, refresh) = new_session(state, &user, req, now)?;
+                let (session, refresh) = session::open(state, &user, req, now)?;
                 if state.store.touch_guest(user.id, &claim_pk, expires_at, now, Some(&session)).await? {
                     audit(req, "guest", "returning", Some(user.id));
-                    return tokens_for(state, &session, &refresh, Some(&user), StatusCode::OK, now);
+                    return Ok(Outcome::signed_in(issue(state, &session, &refresh, now)?, user, false));
                 }
             }
             continue;
@@ -51,18 +53,18 @@ pub async fn create(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
             expires_at: Some(expires_at),
             ttl: Some(expires_at.div_euclid(1000)),
         };
-        let (session, refresh) = new_session(state, &user, req, now)?;
+        let (session, refresh) = session::open(state, &user, req, now)?;
         match state.store.create_guest(&user, &claim, &session, now).await {
             Ok(()) => {
                 audit(req, "guest", "created", Some(user.id));
-                return tokens_for(state, &session, &refresh, Some(&user), StatusCode::CREATED, now);
+                return Ok(Outcome::signed_in(issue(state, &session, &refresh, now)?, user, true));
             }
             // Another first call for this device won; the next round returns its guest.
             Err(StoreError::Conflict(Claim::Device)) => continue,
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::Conflict)
+    Err(Error::Conflict)
 }
 
 fn new_guest(device_key: &str, now: i64, expires_at: i64) -> UserRecord {
@@ -94,11 +96,11 @@ fn new_guest(device_key: &str, now: i64, expires_at: i64) -> UserRecord {
     }
 }
 
-pub async fn upgrade(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, ApiError> {
+pub async fn upgrade(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error> {
     let auth = authenticate(state, req).await?;
     if !auth.user.is_guest {
         audit(req, "guest_upgrade", "not_guest", Some(auth.user.id));
-        return Err(ApiError::NotGuest);
+        return Err(Error::NotGuest);
     }
     let mut body = req.json_object(false)?;
     let raw_email = body.req_str("email");
@@ -116,10 +118,10 @@ pub async fn upgrade(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, 
         display_name: display_name.as_deref(),
         ..Default::default()
     };
-    let password = password::read_new_password(&mut body, "password", raw_password, attributes);
+    let password = body.new_password("password", raw_password, attributes);
     body.finish()?;
     let (Some(email), Some(password)) = (email, password) else {
-        return Err(ApiError::Malformed("email and password are required."));
+        return Err(Error::Malformed("email and password are required."));
     };
 
     let password_hash = password::hash(&password).await?;
@@ -135,21 +137,21 @@ pub async fn upgrade(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, 
     };
     let now = state.clock.now_ms();
     let user = upgrade.apply(&auth.user, now);
-    let (session, refresh) = new_session(state, &user, req, now)?;
+    let (session, refresh) = session::open(state, &user, req, now)?;
     match state.store.upgrade_guest(&auth.user, &upgrade, &session, now).await {
         Ok(()) => {}
         // Lost a race with another upgrade (or edit) of this guest.
         Err(StoreError::Stale) => {
             let current = state.store.get_user(auth.user.id).await?;
             let error = match current {
-                Some(u) if !u.is_guest => ApiError::NotGuest,
-                _ => ApiError::Conflict,
+                Some(u) if !u.is_guest => Error::NotGuest,
+                _ => Error::Conflict,
             };
             audit(req, "guest_upgrade", error.code(), Some(auth.user.id));
             return Err(error);
         }
         Err(e) => {
-            let error = ApiError::from(e);
+            let error = Error::from(e);
             audit(req, "guest_upgrade", error.code(), Some(auth.user.id));
             return Err(error);
         }
@@ -160,5 +162,5 @@ pub async fn upgrade(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, 
         tracing::error!(request_id = %req.request_id, user_id = %user.id, error = %e, "guest sessions not deleted");
     }
     audit(req, "guest_upgrade", "success", Some(user.id));
-    tokens_for(state, &session, &refresh, Some(&user), StatusCode::OK, now)
+    Ok(Outcome::signed_in(issue(state, &session, &refresh, now)?, user, false))
 }

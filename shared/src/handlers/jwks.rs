@@ -1,13 +1,10 @@
 //! `GET /.well-known/jwks.json`: the public signing keys, no API key needed.
 
-use http::{header, HeaderValue, StatusCode};
-
-use crate::http::ApiResponse;
+use crate::error::Error;
+use crate::outcome::Outcome;
 use crate::state::AppState;
+use crate::web::request::ApiRequest;
 
-pub fn handle(state: &AppState) -> ApiResponse {
-    let mut response = ApiResponse::json(StatusCode::OK, state.tokens.jwks());
-    // Verifiers may cache the keys briefly; a rotation publishes the new key before using it.
-    response.headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
-    response
+pub async fn handle(state: &AppState, _: &ApiRequest) -> Result<Outcome, Error> {
+    Ok(Outcome::Keys(state.tokens.jwks().clone()))
 }

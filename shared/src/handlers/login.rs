@@ -1,18 +1,20 @@
 //! `POST /login`: by username or email; unknown users and wrong passwords look and cost the same.
 
-use http::StatusCode;
 use uuid::Uuid;
 
-use super::{audit, new_session, tokens_for};
+use crate::audit::audit;
+use crate::auth::issue::issue;
+use crate::auth::session;
 use crate::domain::{email_key, username_key, Password};
-use crate::error::ApiError;
-use crate::http::{ApiRequest, ApiResponse};
+use crate::error::Error;
+use crate::outcome::Outcome;
 use crate::password;
-use crate::rate;
+use crate::rate::{self, RateScope};
 use crate::state::AppState;
 use crate::store::{email_claim, username_claim};
+use crate::web::request::ApiRequest;
 
-pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, ApiError> {
+pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error> {
     let mut body = req.json_object(false)?;
     let username = body.opt_str("username");
     let email = body.opt_str("email");
@@ -22,20 +24,20 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
         body.error("email", "Provide a username or an email address.");
     }
     body.finish()?;
-    let password = password.ok_or_else(|| ApiError::field("password", "This field is required."))?;
+    let password = password.ok_or_else(|| Error::field("password", "This field is required."))?;
 
     // The identifier as its uniqueness claim: usernames NFKC + lower-case, emails lower-case.
     let (identifier, plausible) = match (&username, &email) {
         (Some(u), _) => (username_claim(&username_key(u)), (1..=150).contains(&u.chars().count())),
         (None, Some(e)) => (email_claim(&email_key(e)), (1..=254).contains(&e.len())),
-        (None, None) => return Err(ApiError::field("username", "Provide a username or an email address.")),
+        (None, None) => return Err(Error::field("username", "Provide a username or an email address.")),
     };
     // Identifiers that could never have been registered are looked up as nobody, which also
     // keeps oversized strings out of database keys (the back-off key is a hash).
     let login_pk = rate::login_key(&identifier);
     // Three sequential round trips: the per-IP window alongside the identifier's claim and
     // back-off state; then the attempt's reservation alongside the user read; then the session.
-    let (_, (owner, login_state)) = tokio::try_join!(rate::check_ip(state, "login", req), async {
+    let (_, (owner, login_state)) = tokio::try_join!(rate::check_ip(state, RateScope::Login, req), async {
         Ok(state.store.login_lookup(plausible.then_some(identifier), login_pk.clone()).await?)
     },)?;
     // Locked identifiers are refused before any password is checked, known or not alike.
@@ -57,7 +59,7 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
         Some(user) if verdict.matches => user,
         _ => {
             audit(req, "login", "invalid_credentials", None);
-            return Err(ApiError::InvalidCredentials);
+            return Err(Error::InvalidCredentials);
         }
     };
 
@@ -72,7 +74,7 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
         }
     }
 
-    let (session, refresh) = new_session(state, &user, req, now)?;
+    let (session, refresh) = session::open(state, &user, req, now)?;
     if state.config.rate_limits_enabled {
         // This attempt was counted as a failure up front; a success forgets them all.
         state.store.put_session_clearing(&session, login_pk).await?;
@@ -80,5 +82,5 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
         state.store.put_session(&session).await?;
     }
     audit(req, "login", "success", Some(user.id));
-    tokens_for(state, &session, &refresh, Some(&user), StatusCode::OK, now)
+    Ok(Outcome::signed_in(issue(state, &session, &refresh, now)?, user, false))
 }

@@ -1,13 +1,15 @@
 //! `POST /logout`: ends the access token's session, a named session of the caller, or all
 //! of the caller's sessions. Repeating it is harmless.
 
-use super::{audit, live_session, refused, verified_claims};
-use crate::error::ApiError;
-use crate::http::{ApiRequest, ApiResponse};
+use crate::audit::{audit, refused};
+use crate::auth::bearer::{live_session, verified_claims};
+use crate::error::Error;
+use crate::outcome::Outcome;
 use crate::state::AppState;
 use crate::tokens::RefreshToken;
+use crate::web::request::ApiRequest;
 
-pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, ApiError> {
+pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error> {
     let claims =
         req.bearer_token().and_then(|token| verified_claims(state, token)).map_err(|e| refused(req, "logout", e))?;
     let mut body = req.json_object(true)?;
@@ -16,7 +18,7 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
     body.finish()?;
     let (user_id, session_id) = match (claims.user_id(), claims.session_id()) {
         (Some(u), Some(s)) => (u, s),
-        _ => return Err(ApiError::InvalidToken),
+        _ => return Err(Error::InvalidToken),
     };
 
     if all_sessions {
@@ -27,11 +29,11 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
         audit(req, "logout_all", "success", Some(user_id));
     } else if let Some(text) = refresh_token {
         let auth = live_session(state, claims.clone()).await.map_err(|e| refused(req, "logout", e))?;
-        let target = RefreshToken::decode(&text)
-            .ok_or_else(|| ApiError::field("refresh_token", "This is not a refresh token."))?;
+        let target =
+            RefreshToken::decode(&text).ok_or_else(|| Error::field("refresh_token", "This is not a refresh token."))?;
         if target.user_id != auth.user.id {
             audit(req, "logout", "forbidden", Some(user_id));
-            return Err(ApiError::Forbidden("This refresh token belongs to another account."));
+            return Err(Error::Forbidden("This refresh token belongs to another account."));
         }
         state.store.delete_session(user_id, target.session_id).await?;
         audit(req, "logout", "success", Some(user_id));
@@ -40,5 +42,5 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
         state.store.delete_session(user_id, session_id).await?;
         audit(req, "logout", "success", Some(user_id));
     }
-    Ok(ApiResponse::no_content())
+    Ok(Outcome::Done)
 }

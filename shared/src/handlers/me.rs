@@ -1,25 +1,26 @@
 //! `GET /me`, `PATCH /me` and `DELETE /me`: the caller's own account.
 
-use http::StatusCode;
 use serde_json::{Map, Value};
-use uuid::Uuid;
 
-use super::{audit, authenticate, UserView};
+use crate::audit::audit;
+use crate::auth::bearer::authenticate;
+use crate::auth::reauth::require_password;
 use crate::domain::{check_display_name, check_real_name, Email, Username};
-use crate::error::ApiError;
-use crate::http::{ApiRequest, ApiResponse, JsonObject, Patch};
-use crate::password;
+use crate::error::Error;
+use crate::outcome::Outcome;
 use crate::state::AppState;
 use crate::store::{ProfileChanges, StoreError, UserRecord};
+use crate::web::body::{JsonObject, Patch};
+use crate::web::request::ApiRequest;
 
 /// The largest preferences object, measured as compact JSON.
 pub const MAX_PREFERENCES_BYTES: usize = 4 * 1024;
 /// How often a profile write is retried after losing an optimistic-locking race.
 const UPDATE_ATTEMPTS: usize = 3;
 
-pub async fn get(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, ApiError> {
+pub async fn get(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error> {
     let auth = authenticate(state, req).await?;
-    Ok(ApiResponse::json(StatusCode::OK, &UserView::from(&auth.user)))
+    Ok(Outcome::user(auth.user))
 }
 
 /// A validated PATCH body, independent of the user it is applied to.
@@ -87,7 +88,7 @@ impl ProfileInput {
     }
 }
 
-pub async fn update(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, ApiError> {
+pub async fn update(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error> {
     let auth = authenticate(state, req).await?;
     let mut body = req.json_object(false)?;
     let input = ProfileInput::read(&mut body);
@@ -96,7 +97,7 @@ pub async fn update(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
     let changes_credentials = first.username.is_some() || first.email.is_some();
     if changes_credentials {
         if auth.user.is_guest {
-            return Err(ApiError::Forbidden("Guests choose a username and email by upgrading their account."));
+            return Err(Error::Forbidden("Guests choose a username and email by upgrading their account."));
         }
         if current_password.is_none() {
             body.error("current_password", "Your current password is required to change your username or email.");
@@ -114,23 +115,23 @@ pub async fn update(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
         match state.store.update_user(&user, &changes, now).await {
             Ok(updated) => {
                 audit(req, "update_profile", "success", Some(updated.id));
-                return Ok(ApiResponse::json(StatusCode::OK, &UserView::from(&updated)));
+                return Ok(Outcome::user(updated));
             }
             // Another request changed the account first: apply this one on top of it.
             Err(StoreError::Stale) if attempt < UPDATE_ATTEMPTS => {
-                user = state.store.get_user(user.id).await?.ok_or(ApiError::InvalidToken)?;
+                user = state.store.get_user(user.id).await?.ok_or(Error::InvalidToken)?;
             }
             Err(e) => {
-                let error = ApiError::from(e);
+                let error = Error::from(e);
                 audit(req, "update_profile", error.code(), Some(user.id));
                 return Err(error);
             }
         }
     }
-    Err(ApiError::Conflict)
+    Err(Error::Conflict)
 }
 
-pub async fn delete(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, ApiError> {
+pub async fn delete(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error> {
     let auth = authenticate(state, req).await?;
     let mut body = req.json_object(true)?;
     let password = body.opt_str("password");
@@ -154,26 +155,5 @@ pub async fn delete(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
         tracing::warn!(request_id = %req.request_id, user_id = %user_id, error = %e, "post-delete session sweep failed");
     }
     audit(req, "delete_account", "success", Some(user_id));
-    Ok(ApiResponse::no_content())
-}
-
-/// Checks the caller's password for a sensitive change; a wrong one is `invalid_credentials`.
-pub async fn require_password(
-    user: &UserRecord,
-    password: &str,
-    req: &ApiRequest,
-    event: &'static str,
-) -> Result<(), ApiError> {
-    let verdict = password::verify(password, user.password_hash.as_deref()).await?;
-    if verdict.matches {
-        Ok(())
-    } else {
-        audit(req, event, "invalid_credentials", Some(user.id));
-        Err(ApiError::InvalidCredentials)
-    }
-}
-
-/// Parses a session id path parameter; anything that is not one is simply not found.
-pub fn path_uuid(req: &ApiRequest, name: &str) -> Result<Uuid, ApiError> {
-    req.path_params.get(name).and_then(|raw| Uuid::parse_str(raw).ok()).ok_or(ApiError::NotFound)
+    Ok(Outcome::Done)
 }

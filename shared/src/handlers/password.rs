@@ -1,28 +1,30 @@
 //! `POST /password`: change the password with the current one; every session ends, the
 //! caller's included, and a new session answers.
 
-use http::StatusCode;
-
-use super::me::require_password;
-use super::{audit, authenticate, new_session, tokens_for};
-use crate::error::ApiError;
-use crate::http::{ApiRequest, ApiResponse};
+use crate::audit::audit;
+use crate::auth::bearer::authenticate;
+use crate::auth::issue::issue;
+use crate::auth::reauth::require_password;
+use crate::auth::session;
+use crate::error::Error;
+use crate::outcome::Outcome;
 use crate::password::{self, UserAttributes};
 use crate::state::AppState;
-use crate::store::{StoreError, UserRecord};
+use crate::store::StoreError;
+use crate::web::request::ApiRequest;
 
-pub async fn change(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, ApiError> {
+pub async fn change(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error> {
     let auth = authenticate(state, req).await?;
     if auth.user.is_guest {
-        return Err(ApiError::Forbidden("Guest accounts have no password; upgrade the account first."));
+        return Err(Error::Forbidden("Guest accounts have no password; upgrade the account first."));
     }
     let mut body = req.json_object(false)?;
     let current = body.req_str("current_password");
     let raw_new = body.req_str("new_password");
-    let new = password::read_new_password(&mut body, "new_password", raw_new, attributes(&auth.user));
+    let new = body.new_password("new_password", raw_new, UserAttributes::of(&auth.user));
     body.finish()?;
     let (Some(current), Some(new)) = (current, new) else {
-        return Err(ApiError::Malformed("current_password and new_password are required."));
+        return Err(Error::Malformed("current_password and new_password are required."));
     };
     require_password(&auth.user, &current, req, "change_password").await?;
 
@@ -33,11 +35,11 @@ pub async fn change(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
     user.credentials_version += 1;
     user.version += 1;
     user.updated_at = now;
-    let (session, refresh) = new_session(state, &user, req, now)?;
+    let (session, refresh) = session::open(state, &user, req, now)?;
     match state.store.change_password(&auth.user, &new_hash, &session, now).await {
         Ok(()) => {}
         // The password changed under us: the current password we checked is no longer it.
-        Err(StoreError::Stale) => return Err(ApiError::InvalidCredentials),
+        Err(StoreError::Stale) => return Err(Error::InvalidCredentials),
         Err(e) => return Err(e.into()),
     }
     // The new credentials version already shuts every old session out of the bearer routes;
@@ -46,16 +48,5 @@ pub async fn change(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
         tracing::error!(request_id = %req.request_id, user_id = %user.id, error = %e, "old sessions not deleted");
     }
     audit(req, "change_password", "success", Some(user.id));
-    tokens_for(state, &session, &refresh, Some(&user), StatusCode::OK, now)
-}
-
-/// What a user's new password must not resemble.
-pub fn attributes(user: &UserRecord) -> UserAttributes<'_> {
-    UserAttributes {
-        username: user.username.as_deref(),
-        email: user.email.as_deref(),
-        first_name: user.first_name.as_deref(),
-        last_name: user.last_name.as_deref(),
-        display_name: user.display_name.as_deref(),
-    }
+    Ok(Outcome::signed_in(issue(state, &session, &refresh, now)?, user, false))
 }

@@ -1,20 +1,20 @@
 //! `POST /refresh`: rotation in one conditional write, a grace window for retries, and
 //! revocation of the whole session when an older token is replayed.
 
-use http::StatusCode;
-
-use super::{audit, tokens_for};
-use crate::error::ApiError;
-use crate::http::{ApiRequest, ApiResponse};
+use crate::audit::audit;
+use crate::auth::issue::issue;
+use crate::error::Error;
+use crate::outcome::Outcome;
 use crate::state::AppState;
 use crate::store::{Rotate, Rotation, SessionRecord};
 use crate::tokens::RefreshToken;
+use crate::web::request::ApiRequest;
 
-pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, ApiError> {
+pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error> {
     let mut body = req.json_object(false)?;
     let presented = body.req_str("refresh_token");
     body.finish()?;
-    let presented = presented.as_deref().and_then(RefreshToken::decode).ok_or(ApiError::InvalidRefreshToken)?;
+    let presented = presented.as_deref().and_then(RefreshToken::decode).ok_or(Error::InvalidRefreshToken)?;
     let successor = state.tokens.successor(&presented);
     let now = state.clock.now_ms();
     let idle_expires_at = now + state.config.refresh_idle.as_millis() as i64;
@@ -38,14 +38,14 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
                 // The guest expired (idle) before this refresh: it is never served again.
                 state.store.delete_session(session.user_id, session.session_id).await?;
                 audit(req, "refresh", "guest_expired", Some(session.user_id));
-                return Err(ApiError::InvalidRefreshToken);
+                return Err(Error::InvalidRefreshToken);
             }
             audit(req, "refresh", "success", Some(session.user_id));
-            tokens_for(state, &session, &successor, None, StatusCode::OK, now)
+            Ok(Outcome::tokens(issue(state, &session, &successor, now)?))
         }
         Rotation::Rejected(None) => {
             audit(req, "refresh", "invalid_refresh_token", None);
-            Err(ApiError::InvalidRefreshToken)
+            Err(Error::InvalidRefreshToken)
         }
         Rotation::Rejected(Some(session)) => judge_rejected(state, req, &session, &presented, &successor, now).await,
     }
@@ -53,7 +53,7 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
 
 /// Each refresh of a guest session pushes the guest's idle expiry forward (one more write,
 /// guests only); `false` when the guest has already expired.
-async fn keep_guest_alive(state: &AppState, session: &SessionRecord, now: i64) -> Result<bool, ApiError> {
+async fn keep_guest_alive(state: &AppState, session: &SessionRecord, now: i64) -> Result<bool, Error> {
     match (&session.device_key, session.guest) {
         (Some(device), true) => {
             let expires_at = now + state.config.guest_idle.as_millis() as i64;
@@ -73,10 +73,10 @@ async fn judge_rejected(
     presented: &RefreshToken,
     successor: &RefreshToken,
     now: i64,
-) -> Result<ApiResponse, ApiError> {
+) -> Result<Outcome, Error> {
     if !session.is_live(now) {
         audit(req, "refresh", "invalid_refresh_token", Some(session.user_id));
-        return Err(ApiError::InvalidRefreshToken);
+        return Err(Error::InvalidRefreshToken);
     }
     let grace_ms = state.config.refresh_reuse_grace.as_millis() as i64;
     let just_rotated = session.previous_hash.as_deref() == Some(presented.hash().as_str())
@@ -84,7 +84,7 @@ async fn judge_rejected(
         && session.rotated_at.is_some_and(|at| now - at <= grace_ms);
     if just_rotated {
         audit(req, "refresh", "grace_replay", Some(session.user_id));
-        return tokens_for(state, session, successor, None, StatusCode::OK, now);
+        return Ok(Outcome::tokens(issue(state, session, successor, now)?));
     }
     if presented.generation < session.generation {
         state.store.delete_session(session.user_id, session.session_id).await?;
@@ -95,8 +95,8 @@ async fn judge_rejected(
             "refresh token reuse: session revoked"
         );
         audit(req, "refresh", "refresh_token_reused", Some(session.user_id));
-        return Err(ApiError::RefreshTokenReused);
+        return Err(Error::RefreshTokenReused);
     }
     audit(req, "refresh", "invalid_refresh_token", Some(session.user_id));
-    Err(ApiError::InvalidRefreshToken)
+    Err(Error::InvalidRefreshToken)
 }

@@ -1,20 +1,19 @@
 //! `POST /register`: a new account, its unique names and its first session, all or nothing.
 
-use http::StatusCode;
 use uuid::Uuid;
 
-use super::{audit, new_session, tokens_for};
-use crate::domain::{check_display_name, check_real_name, Email, Username};
-use crate::error::ApiError;
-use crate::http::{ApiRequest, ApiResponse};
+use crate::audit::audit;
+use crate::auth::issue::issue;
+use crate::auth::session;
+use crate::domain::{check_display_name, check_real_name, Email, Username, DEFAULT_ROLE, DEFAULT_TIER};
+use crate::error::Error;
+use crate::outcome::Outcome;
 use crate::password::{self, UserAttributes};
 use crate::state::AppState;
 use crate::store::{user_pk, UserRecord, PROFILE_SK};
+use crate::web::request::ApiRequest;
 
-pub const DEFAULT_ROLE: &str = "reader";
-pub const DEFAULT_TIER: &str = "free";
-
-pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, ApiError> {
+pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error> {
     let mut body = req.json_object(false)?;
     let raw_username = body.opt_str("username");
     let raw_email = body.opt_str("email");
@@ -58,14 +57,14 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
         last_name: last_name.as_deref(),
         display_name: display_name.as_deref(),
     };
-    let password = password::read_new_password(&mut body, "password", raw_password, attributes);
+    let password = body.new_password("password", raw_password, attributes);
     if let (Some(password), Some(confirmation)) = (&password, &confirmation) {
         if confirmation != password.expose() {
             body.error("password_confirmation", "The two password fields didn't match.");
         }
     }
     body.finish()?;
-    let password = password.ok_or_else(|| ApiError::field("password", "This field is required."))?;
+    let password = password.ok_or_else(|| Error::field("password", "This field is required."))?;
 
     let password_hash = password::hash(&password).await?;
     let now = state.clock.now_ms();
@@ -99,12 +98,12 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
         expires_at: None,
         ttl: None,
     };
-    let (session, refresh) = new_session(state, &user, req, now)?;
+    let (session, refresh) = session::open(state, &user, req, now)?;
     if let Err(e) = state.store.create_user(&user, &session).await {
-        let error = ApiError::from(e);
+        let error = Error::from(e);
         audit(req, "register", error.code(), None);
         return Err(error);
     }
     audit(req, "register", "success", Some(user.id));
-    tokens_for(state, &session, &refresh, Some(&user), StatusCode::CREATED, now)
+    Ok(Outcome::signed_in(issue(state, &session, &refresh, now)?, user, true))
 }

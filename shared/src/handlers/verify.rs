@@ -1,22 +1,14 @@
 //! `POST /verify`: an access token's claims, if its signature, lifetime, session and user
 //! all hold right now.
 
-use http::StatusCode;
-use serde::Serialize;
-
-use super::{audit, live_session, verified_claims};
-use crate::error::ApiError;
-use crate::http::{ApiRequest, ApiResponse};
+use crate::audit::audit;
+use crate::auth::bearer::{live_session, verified_claims};
+use crate::error::Error;
+use crate::outcome::Outcome;
 use crate::state::AppState;
-use crate::tokens::AccessClaims;
+use crate::web::request::ApiRequest;
 
-#[derive(Serialize)]
-struct Verified<'a> {
-    active: bool,
-    claims: &'a AccessClaims,
-}
-
-pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, ApiError> {
+pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error> {
     let mut body = req.json_object(false)?;
     let token = body.req_str("token");
     body.finish()?;
@@ -28,7 +20,7 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
     match outcome {
         Ok(auth) => {
             audit(req, "verify", "active", Some(auth.user.id));
-            Ok(ApiResponse::json(StatusCode::OK, &Verified { active: true, claims: &auth.claims }))
+            Ok(Outcome::Active(auth.claims))
         }
         Err(e) => {
             audit(req, "verify", e.code(), None);

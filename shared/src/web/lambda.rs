@@ -10,14 +10,15 @@ use lambda_http::aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayPr
 use lambda_http::aws_lambda_events::encodings::Body;
 use lambda_http::lambda_runtime::{self, service_fn, LambdaEvent};
 
+use super::request::ApiRequest;
+use super::response::ApiResponse;
+use super::{cors, dispatch};
 use crate::config::Config;
-use crate::cors;
-use crate::http::{ApiRequest, ApiResponse};
-use crate::routes::{self, Handler, Route};
+use crate::routes::{Handler, Route};
 use crate::state::AppState;
 
 /// A function's whole `main`: logging, state built once per cold start, then the runtime loop.
-/// `handler` is the route's entry in [`routes::entry`], named by the function itself so its
+/// `handler` is the route's entry in [`crate::routes::entry`], named by the function itself so its
 /// binary links no other handler.
 ///
 /// The runtime hands over the API Gateway event itself rather than a `lambda_http::Request`:
@@ -45,7 +46,7 @@ pub async fn respond(state: Arc<AppState>, route: Route, handler: Handler, req: 
     let mut response = if req.method == http::Method::OPTIONS {
         cors::preflight(origin.is_some())
     } else {
-        routes::respond_with(state, route, handler, req).await
+        dispatch::respond_with(state, route, handler, req).await
     };
     cors::allow(&mut response, origin);
     response

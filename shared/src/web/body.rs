@@ -1,120 +1,39 @@
-//! The plain request and response every handler sees, whatever carried them (API Gateway
-//! event or the local server), and the edge checks on bodies: size, media type, JSON shape.
+//! Request bodies: the edge checks (size, media type, JSON object) and reading fields one by
+//! one, so a single answer lists every broken field.
 
-use std::collections::HashMap;
-
-use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
-use serde::Serialize;
+use http::header;
 use serde_json::{Map, Value};
 
-use crate::error::{ApiError, FieldErrors};
+use super::request::ApiRequest;
+use crate::domain::Password;
+use crate::error::{Error, FieldErrors};
+use crate::password::{check_strength, UserAttributes};
 
 /// Bodies larger than this answer 413.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
-#[derive(Clone)]
-pub struct ApiRequest {
-    pub method: Method,
-    pub path: String,
-    pub headers: HeaderMap,
-    pub body: Vec<u8>,
-    pub path_params: HashMap<String, String>,
-    /// The caller's address as the network saw it (API Gateway's `sourceIp`, or the TCP peer),
-    /// never a client-supplied header such as `X-Forwarded-For`.
-    pub source_ip: Option<String>,
-    pub request_id: String,
-}
-
-/// Never prints the body or the credentials headers: they carry passwords and tokens.
-impl std::fmt::Debug for ApiRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ApiRequest")
-            .field("method", &self.method)
-            .field("path", &self.path)
-            .field("body_bytes", &self.body.len())
-            .field("source_ip", &self.source_ip)
-            .field("request_id", &self.request_id)
-            .finish_non_exhaustive()
-    }
-}
-
 impl ApiRequest {
-    pub fn new(method: Method, path: impl Into<String>) -> Self {
-        ApiRequest {
-            method,
-            path: path.into(),
-            headers: HeaderMap::new(),
-            body: Vec::new(),
-            path_params: HashMap::new(),
-            source_ip: None,
-            request_id: uuid::Uuid::new_v4().to_string(),
-        }
-    }
-
-    /// A request as an in-process caller (tests, benchmarks) makes it: from a made-up address
-    /// of its own (so per-IP limits only bite where a caller aims them), with an optional
-    /// bearer token and JSON body.
-    pub fn in_process(
-        method: Method,
-        path: &str,
-        user_agent: &'static str,
-        token: Option<&str>,
-        body: Option<&Value>,
-    ) -> Self {
-        let mut req = ApiRequest::new(method, path);
-        let [a, b, c, ..] = *uuid::Uuid::new_v4().as_bytes();
-        req.source_ip = Some(format!("10.{a}.{b}.{c}"));
-        req.headers.insert(header::USER_AGENT, HeaderValue::from_static(user_agent));
-        if let Some(value) = token.and_then(|t| HeaderValue::from_str(&format!("Bearer {t}")).ok()) {
-            req.headers.insert(header::AUTHORIZATION, value);
-        }
-        if let Some(body) = body {
-            req.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            req.body = body.to_string().into_bytes();
-        }
-        req
-    }
-
-    pub fn header(&self, name: header::HeaderName) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    pub fn user_agent(&self) -> Option<String> {
-        self.header(header::USER_AGENT).map(|ua| ua.chars().take(256).collect())
-    }
-
-    /// The bearer token of the `Authorization` header (scheme matched case-insensitively).
-    pub fn bearer_token(&self) -> Result<&str, ApiError> {
-        let value = self.header(header::AUTHORIZATION).ok_or(ApiError::InvalidToken)?;
-        let (scheme, token) = value.trim().split_once(' ').ok_or(ApiError::InvalidToken)?;
-        let token = token.trim();
-        if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
-            return Err(ApiError::InvalidToken);
-        }
-        Ok(token)
-    }
-
     /// The body as a JSON object. An empty body counts as `{}` only when `empty_ok`.
-    pub fn json_object(&self, empty_ok: bool) -> Result<JsonObject, ApiError> {
+    pub fn json_object(&self, empty_ok: bool) -> Result<JsonObject, Error> {
         if self.body.len() > MAX_BODY_BYTES {
-            return Err(ApiError::PayloadTooLarge);
+            return Err(Error::PayloadTooLarge);
         }
         if let Some(content_type) = self.header(header::CONTENT_TYPE) {
             if !is_json_media_type(content_type) {
-                return Err(ApiError::UnsupportedMediaType);
+                return Err(Error::UnsupportedMediaType);
             }
         }
         if self.body.iter().all(u8::is_ascii_whitespace) {
             return if empty_ok {
                 Ok(JsonObject::default())
             } else {
-                Err(ApiError::Malformed("The request body must be a JSON object."))
+                Err(Error::Malformed("The request body must be a JSON object."))
             };
         }
         match serde_json::from_slice::<Value>(&self.body) {
             Ok(Value::Object(map)) => Ok(JsonObject { map, errors: FieldErrors::new() }),
-            Ok(_) => Err(ApiError::Malformed("The request body must be a JSON object.")),
-            Err(_) => Err(ApiError::Malformed("The request body is not valid JSON.")),
+            Ok(_) => Err(Error::Malformed("The request body must be a JSON object.")),
+            Err(_) => Err(Error::Malformed("The request body is not valid JSON.")),
         }
     }
 }
@@ -212,6 +131,24 @@ impl JsonObject {
         }
     }
 
+    /// Reads a new password field: the length rule, then the strength rules against `user`.
+    /// Failures are recorded under `field`; the password comes back when it parsed, so callers
+    /// can also compare it (e.g. with a confirmation).
+    pub fn new_password(&mut self, field: &str, raw: Option<String>, user: UserAttributes<'_>) -> Option<Password> {
+        match Password::parse(raw?) {
+            Ok(password) => {
+                if let Err(reason) = check_strength(&password, user) {
+                    self.error(field, reason);
+                }
+                Some(password)
+            }
+            Err(message) => {
+                self.error(field, message);
+                None
+            }
+        }
+    }
+
     /// Records that a required field is missing.
     pub fn require(&mut self, name: &str) {
         self.errors.entry(name.to_owned()).or_default().push("This field is required.".to_owned());
@@ -222,11 +159,11 @@ impl JsonObject {
     }
 
     /// Ends reading: any collected error becomes one validation problem.
-    pub fn finish(self) -> Result<(), ApiError> {
+    pub fn finish(self) -> Result<(), Error> {
         if self.errors.is_empty() {
             Ok(())
         } else {
-            Err(ApiError::Validation(self.errors))
+            Err(Error::Validation(self.errors))
         }
     }
 }
@@ -239,38 +176,10 @@ pub enum Patch<T> {
     Value(T),
 }
 
-#[derive(Debug, Clone)]
-pub struct ApiResponse {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub body: Vec<u8>,
-}
-
-impl ApiResponse {
-    pub fn json(status: StatusCode, value: &impl Serialize) -> Self {
-        Self::json_with_type(status, value, "application/json; charset=utf-8")
-    }
-
-    pub fn json_with_type(status: StatusCode, value: &impl Serialize, content_type: &'static str) -> Self {
-        // Serialising our own response types cannot fail: they hold only strings, numbers,
-        // booleans and maps with string keys.
-        let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
-        let mut headers = HeaderMap::new();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        ApiResponse { status, headers, body }
-    }
-
-    pub fn no_content() -> Self {
-        let mut headers = HeaderMap::new();
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        ApiResponse { status: StatusCode::NO_CONTENT, headers, body: Vec::new() }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::{HeaderValue, Method};
 
     fn post(body: &[u8], content_type: Option<&str>) -> ApiRequest {
         let mut req = ApiRequest::new(Method::POST, "/x");
@@ -311,16 +220,8 @@ mod tests {
         let mut obj = post(br#"{"username": 5, "flag": "yes"}"#, None).json_object(false).expect("object");
         assert_eq!(obj.opt_str("username"), None);
         assert_eq!(obj.opt_bool("flag"), None);
-        let ApiError::Validation(errors) = obj.finish().expect_err("errors") else { panic!("not validation") };
+        let Error::Validation(errors) = obj.finish().expect_err("errors") else { panic!("not validation") };
         assert!(errors.contains_key("username") && errors.contains_key("flag"));
-    }
-
-    #[test]
-    fn debug_output_never_shows_the_body_or_authorization() {
-        let mut req = post(br#"{"password":"hunter2-secret"}"#, None);
-        req.headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer tok.en.value"));
-        let shown = format!("{req:?}");
-        assert!(!shown.contains("hunter2") && !shown.contains("tok.en"));
     }
 
     #[test]
@@ -329,16 +230,5 @@ mod tests {
         assert_eq!(obj.patch_str("a"), Patch::Null);
         assert_eq!(obj.patch_str("b"), Patch::Value("x".into()));
         assert_eq!(obj.patch_str("c"), Patch::Absent);
-    }
-
-    #[test]
-    fn bearer_scheme_is_case_insensitive_and_needs_a_token() {
-        let mut req = ApiRequest::new(Method::GET, "/me");
-        req.headers.insert(header::AUTHORIZATION, HeaderValue::from_static("bearer abc"));
-        assert_eq!(req.bearer_token().expect("token"), "abc");
-        for bad in ["Bearer", "Basic abc", "abc", "Bearer  "] {
-            req.headers.insert(header::AUTHORIZATION, HeaderValue::from_static(bad));
-            assert!(req.bearer_token().is_err(), "{bad}");
-        }
     }
 }

@@ -4,50 +4,33 @@
 
 use std::time::Duration;
 
-use crate::error::ApiError;
-use crate::http::ApiRequest;
+pub mod scope;
+
+pub use scope::{PerScope, RateScope};
+
+use crate::error::Error;
 use crate::state::AppState;
 use crate::store::{LoginState, LOGIN_STATE_SK};
 use crate::tokens::sha256_b64;
+use crate::web::request::ApiRequest;
 
 const WINDOW_SECONDS: i64 = 60;
 
-/// The 429 detail of each limited route (`Too many … attempts. Please try again later.`).
-pub fn detail(scope: &str) -> &'static str {
-    match scope {
-        "register" => "Too many registration attempts. Please try again later.",
-        "guest" => "Too many guest attempts. Please try again later.",
-        "login" => "Too many login attempts. Please try again later.",
-        "refresh" => "Too many refresh attempts. Please try again later.",
-        "verify" => "Too many verify attempts. Please try again later.",
-        "forgot" | "reset" => "Too many password reset attempts. Please try again later.",
-        "verification" => "Too many verification email attempts. Please try again later.",
-        "email_verify" => "Too many email verification attempts. Please try again later.",
-        "password" => "Too many password change attempts. Please try again later.",
-        "upgrade" => "Too many upgrade attempts. Please try again later.",
-        "delete_account" => "Too many account deletion attempts. Please try again later.",
-        "update_profile" => "Too many profile update attempts. Please try again later.",
-        _ => "Too many attempts. Please try again later.",
-    }
-}
-
 /// Counts this request against its route's per-IP limit; 429 once the window is full.
-pub async fn check_ip(state: &AppState, scope: &'static str, req: &ApiRequest) -> Result<(), ApiError> {
+pub async fn check_ip(state: &AppState, scope: RateScope, req: &ApiRequest) -> Result<(), Error> {
     if !state.config.rate_limits_enabled {
         return Ok(());
     }
-    let Some(&(_, limit)) = state.config.rate_limits.per_minute.iter().find(|(name, _)| *name == scope) else {
-        return Ok(());
-    };
+    let limit = state.config.rate_limits.per_minute.get(scope);
     let now = state.clock.now_secs();
     let window = now - now.rem_euclid(WINDOW_SECONDS);
     let ip = req.source_ip.as_deref().unwrap_or("unknown");
-    let pk = format!("RATE#{scope}#{ip}");
+    let pk = format!("RATE#{}#{ip}", scope.name());
     if state.store.count_in_window(pk, window, limit, window + 2 * WINDOW_SECONDS).await? {
         Ok(())
     } else {
-        tracing::info!(request_id = %req.request_id, scope, ip, "rate limited");
-        Err(ApiError::RateLimited { detail: detail(scope), retry_after: (window + WINDOW_SECONDS - now).max(1) as u64 })
+        tracing::info!(request_id = %req.request_id, scope = scope.name(), ip, "rate limited");
+        Err(Error::rate_limited(scope, (window + WINDOW_SECONDS - now).max(1) as u64))
     }
 }
 
@@ -65,8 +48,8 @@ pub fn backoff(state: &AppState, failures: u32) -> Option<Duration> {
     Some(doubled.min(limits.lockout_max))
 }
 
-fn locked(retry_after_ms: i64) -> ApiError {
-    ApiError::RateLimited { detail: detail("login"), retry_after: (retry_after_ms.max(1) as u64).div_ceil(1000) }
+fn locked(retry_after_ms: i64) -> Error {
+    Error::rate_limited(RateScope::Login, (retry_after_ms.max(1) as u64).div_ceil(1000))
 }
 
 /// Admits a login attempt for an identifier, or refuses it while the identifier is locked
@@ -78,7 +61,7 @@ pub async fn admit_login(
     login_pk: &str,
     current: Option<&LoginState>,
     known_account: bool,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     if !state.config.rate_limits_enabled {
         return Ok(());
     }

@@ -1,0 +1,50 @@
+//! Bearer authentication: the access token's signature and lifetime, then its session and
+//! user in the database in one round trip, so a revocation takes effect at once.
+
+use crate::audit::refused;
+use crate::error::Error;
+use crate::state::AppState;
+use crate::store::{SessionRecord, UserRecord};
+use crate::tokens::AccessClaims;
+use crate::web::request::ApiRequest;
+
+/// A bearer request whose token, session and user were all checked just now.
+#[derive(Debug)]
+pub struct Authenticated {
+    pub claims: AccessClaims,
+    pub user: UserRecord,
+    pub session: SessionRecord,
+}
+
+/// Authenticates the request's bearer token; a refusal is logged as an `authenticate` event.
+pub async fn authenticate(state: &AppState, req: &ApiRequest) -> Result<Authenticated, Error> {
+    let outcome = match req.bearer_token().and_then(|token| verified_claims(state, token)) {
+        Ok(claims) => live_session(state, claims).await,
+        Err(e) => Err(e),
+    };
+    outcome.map_err(|e| refused(req, "authenticate", e))
+}
+
+/// The claims of a genuine, unexpired access token (no database read).
+pub fn verified_claims(state: &AppState, token: &str) -> Result<AccessClaims, Error> {
+    Ok(state.tokens.verify_access(token, state.clock.now_secs())?)
+}
+
+/// The session and user behind verified claims, if both are still live and the session was
+/// opened under the user's current credentials.
+pub async fn live_session(state: &AppState, claims: AccessClaims) -> Result<Authenticated, Error> {
+    let (user_id, session_id) = match (claims.user_id(), claims.session_id()) {
+        (Some(u), Some(s)) => (u, s),
+        _ => return Err(Error::InvalidToken),
+    };
+    let (user, session) = state.store.user_and_session(user_id, session_id).await?;
+    let now = state.clock.now_ms();
+    match (user, session) {
+        (Some(user), Some(session))
+            if user.is_live(now) && session.is_live(now) && session.credentials_version == user.credentials_version =>
+        {
+            Ok(Authenticated { claims, user, session })
+        }
+        _ => Err(Error::InvalidToken),
+    }
+}

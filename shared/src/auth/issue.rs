@@ -1,0 +1,54 @@
+//! Token issuing: an access token for a session, paired with the session's refresh token.
+
+use crate::error::Error;
+use crate::state::AppState;
+use crate::store::SessionRecord;
+use crate::tokens::{RefreshToken, Subject};
+
+/// The tokens of a session as a client receives them, whatever the wire format.
+pub struct IssuedTokens {
+    pub access_token: String,
+    /// Seconds the access token lives.
+    pub expires_in: u64,
+    pub refresh_token: String,
+    /// Seconds until the refresh token's idle or absolute deadline, whichever is first.
+    pub refresh_expires_in: i64,
+}
+
+/// Never prints the tokens.
+impl std::fmt::Debug for IssuedTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedTokens")
+            .field("expires_in", &self.expires_in)
+            .field("refresh_expires_in", &self.refresh_expires_in)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A new access token for `session` (claims copied from the session, so a refresh needs no
+/// user read), paired with `refresh`.
+pub fn issue(
+    state: &AppState,
+    session: &SessionRecord,
+    refresh: &RefreshToken,
+    now_ms: i64,
+) -> Result<IssuedTokens, Error> {
+    let subject = Subject {
+        user_id: session.user_id,
+        session_id: session.session_id,
+        role: &session.role,
+        tier: &session.tier,
+        guest: session.guest,
+    };
+    let (access_token, _) = state
+        .tokens
+        .issue_access(&subject, now_ms.div_euclid(1000))
+        .map_err(|_| Error::internal("could not sign an access token"))?;
+    let refresh_deadline = session.idle_expires_at.min(session.expires_at);
+    Ok(IssuedTokens {
+        access_token,
+        expires_in: state.tokens.access_ttl.as_secs(),
+        refresh_token: refresh.encode(),
+        refresh_expires_in: (refresh_deadline - now_ms + 500).div_euclid(1000).max(0),
+    })
+}

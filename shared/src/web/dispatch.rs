@@ -1,0 +1,77 @@
+//! From a request to a response: the route's per-IP window, its handler (panics included),
+//! its wire format, and the one log line of the request.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::request::ApiRequest;
+use super::response::ApiResponse;
+use crate::error::Error;
+use crate::outcome::Outcome;
+use crate::rate;
+use crate::routes::{Handler, RatePolicy, Route};
+use crate::state::AppState;
+use crate::wire::Codec;
+
+/// Dispatches through the route table (local server, tests).
+pub async fn respond(state: Arc<AppState>, route: Route, req: ApiRequest) -> ApiResponse {
+    respond_with(state, route, route.handler(), req).await
+}
+
+/// Runs a route's handler and turns every result, a panic included, into a response in the
+/// route's wire format. Handlers never return `Err` to the runtime: that would become an
+/// opaque 502.
+pub async fn respond_with(state: Arc<AppState>, route: Route, handler: Handler, req: ApiRequest) -> ApiResponse {
+    let started = Instant::now();
+    let request_id = req.request_id.clone();
+    let method = req.method.clone();
+    let path = req.path.clone();
+    let codec = route.wire().codec();
+    let outcome = tokio::spawn(async move { handle(&state, route, handler, &req).await }).await;
+    let response = match outcome {
+        Ok(Ok(outcome)) => codec.success(outcome),
+        Ok(Err(error)) => failure(codec, &error, &request_id),
+        Err(join_error) => failure(codec, &Error::internal(join_error.to_string()), &request_id),
+    };
+    tracing::info!(
+        request_id = %request_id,
+        method = %method,
+        path = %path,
+        route = ?route,
+        status = response.status.as_u16(),
+        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
+    response
+}
+
+async fn handle(state: &AppState, route: Route, handler: Handler, req: &ApiRequest) -> Result<Outcome, Error> {
+    match route.rate() {
+        RatePolicy::EveryRequest(scope) => {
+            rate::check_ip(state, scope, req).await?;
+            handler(state, req).await
+        }
+        RatePolicy::RefusedTokens(scope) => match handler(state, req).await {
+            Err(refused) if refused.is_unauthenticated() => {
+                rate::check_ip(state, scope, req).await?;
+                Err(refused)
+            }
+            answered => answered,
+        },
+        RatePolicy::InHandler(_) | RatePolicy::Unlimited => handler(state, req).await,
+    }
+}
+
+/// The failure response, logging the cause of a server fault (which the client never sees).
+pub fn failure(codec: &dyn Codec, error: &Error, request_id: &str) -> ApiResponse {
+    if error.is_server_fault() {
+        let mut chain = Vec::new();
+        let mut cause: Option<&dyn std::error::Error> = Some(error);
+        while let Some(c) = cause {
+            chain.push(c.to_string());
+            cause = c.source();
+        }
+        tracing::error!(request_id = %request_id, code = error.code(), cause = %chain.join(": "), "server error");
+    }
+    codec.failure(error, request_id)
+}
