@@ -182,9 +182,10 @@ routes! {
 }
 
 impl Route {
-    /// This route's declaration; the fallback has none.
+    /// This route's declaration; the fallback has none. `ROUTES` lists the routes in the
+    /// order of the enum, both being generated from the one declaration.
     pub fn spec(self) -> Option<&'static RouteSpec> {
-        ROUTES.iter().find(|spec| spec.route == self)
+        ROUTES.get(self as usize)
     }
 
     pub fn rate(self) -> RatePolicy {

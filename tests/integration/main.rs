@@ -10,6 +10,7 @@ mod errors;
 mod events;
 mod faults;
 mod guest;
+mod layout;
 mod limits;
 mod login;
 mod openapi;
