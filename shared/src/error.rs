@@ -256,6 +256,21 @@ impl ApiError {
     }
 }
 
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        use crate::store::{Claim, StoreError};
+        match e {
+            StoreError::Conflict(Claim::Username) => ApiError::UsernameTaken,
+            StoreError::Conflict(Claim::Email) => ApiError::EmailTaken,
+            StoreError::Conflict(Claim::Device) => ApiError::Conflict,
+            StoreError::Unavailable(cause) => ApiError::Unavailable(cause),
+            StoreError::Stale => ApiError::Conflict,
+            StoreError::Missing => ApiError::InvalidToken,
+            StoreError::Internal(cause) => ApiError::Internal(cause),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

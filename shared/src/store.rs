@@ -31,7 +31,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::config::Config;
-use crate::error::{ApiError, Cause};
+
+/// The boxed cause of a failure, kept for the logs.
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 pub const PROFILE_SK: &str = "PROFILE";
 pub const CLAIM_SK: &str = "CLAIM";
@@ -196,20 +198,6 @@ pub enum Claim {
     Username,
     Email,
     Device,
-}
-
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Conflict(Claim::Username) => ApiError::UsernameTaken,
-            StoreError::Conflict(Claim::Email) => ApiError::EmailTaken,
-            StoreError::Conflict(Claim::Device) => ApiError::Conflict,
-            StoreError::Unavailable(cause) => ApiError::Unavailable(cause),
-            StoreError::Stale => ApiError::Conflict,
-            StoreError::Missing => ApiError::InvalidToken,
-            StoreError::Internal(cause) => ApiError::Internal(cause),
-        }
-    }
 }
 
 /// Error codes that mean "try again later" rather than "this request is wrong".
