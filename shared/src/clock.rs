@@ -76,8 +76,8 @@ impl Clock {
 }
 
 /// RFC 3339 UTC with millisecond precision and a `Z`, as the contract's times are written.
-pub fn rfc3339(ms: i64) -> String {
-    let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+pub fn rfc3339(at: UnixMs) -> String {
+    let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(at.as_ms()) * 1_000_000)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let format =
         time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
@@ -90,7 +90,7 @@ mod tests {
 
     #[test]
     fn times_are_rfc3339_utc_with_z() {
-        assert_eq!(rfc3339(1_795_000_000_123), "2026-11-18T11:06:40.123Z");
+        assert_eq!(rfc3339(UnixMs::from_ms(1_795_000_000_123)), "2026-11-18T11:06:40.123Z");
     }
 
     #[test]

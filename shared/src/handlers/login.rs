@@ -10,7 +10,7 @@ use crate::http::{ApiRequest, ApiResponse};
 use crate::password;
 use crate::rate;
 use crate::state::AppState;
-use crate::store::{email_claim, username_claim};
+use crate::store::keys::{email_claim, login_backoff, username_claim};
 
 pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, ApiError> {
     let mut body = req.json_object(false)?;
@@ -32,7 +32,7 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
     };
     // Identifiers that could never have been registered are looked up as nobody, which also
     // keeps oversized strings out of database keys (the back-off key is a hash).
-    let login_pk = rate::login_key(&identifier);
+    let login_pk = login_backoff(&identifier);
     // Three sequential round trips: the per-IP window alongside the identifier's claim and
     // back-off state; then the attempt's reservation alongside the user read; then the session.
     let (_, (owner, login_state)) = tokio::try_join!(rate::check_ip(state, "login", req), async {
@@ -49,7 +49,7 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, A
         return Err(locked);
     }
     let user = user?;
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let user = user.filter(|u| owner.is_some() && u.is_live(now) && !u.is_guest);
 
     let verdict = password::verify(&password, user.as_ref().and_then(|u| u.password_hash.as_deref())).await?;

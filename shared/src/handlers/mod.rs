@@ -17,11 +17,11 @@ use http::StatusCode;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::clock::rfc3339;
+use crate::clock::{rfc3339, UnixMs};
 use crate::error::ApiError;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::state::AppState;
-use crate::store::{session_sk, user_pk, SessionRecord, UserRecord};
+use crate::store::{NewSession, SessionRecord, UserRecord};
 use crate::tokens::{AccessClaims, RefreshToken, Subject, TokenError};
 
 /// The User object of `api.md`.
@@ -89,7 +89,7 @@ pub fn tokens_for(
     refresh: &RefreshToken,
     user: Option<&UserRecord>,
     status: StatusCode,
-    now_ms: i64,
+    now_ms: UnixMs,
 ) -> Result<ApiResponse, ApiError> {
     let subject = Subject {
         user_id: session.user_id,
@@ -100,7 +100,7 @@ pub fn tokens_for(
     };
     let (access_token, _) = state
         .tokens
-        .issue_access(&subject, now_ms.div_euclid(1000))
+        .issue_access(&subject, now_ms.to_unix_secs())
         .map_err(|_| ApiError::internal("could not sign an access token"))?;
     let refresh_deadline = session.idle_expires_at.min(session.expires_at);
     let body = TokenResponse {
@@ -108,7 +108,7 @@ pub fn tokens_for(
         access_token,
         expires_in: state.tokens.access_ttl.as_secs(),
         refresh_token: refresh.encode(),
-        refresh_expires_in: (refresh_deadline - now_ms + 500).div_euclid(1000).max(0),
+        refresh_expires_in: (refresh_deadline.saturating_sub(now_ms) + 500).div_euclid(1000).max(0),
         user: user.map(UserView::from),
     };
     Ok(ApiResponse::json(status, &body))
@@ -119,7 +119,7 @@ pub fn new_session(
     state: &AppState,
     user: &UserRecord,
     req: &ApiRequest,
-    now_ms: i64,
+    now_ms: UnixMs,
 ) -> Result<(SessionRecord, RefreshToken), ApiError> {
     let session_id = Uuid::new_v4();
     let refresh = RefreshToken::generate(user.id, session_id).map_err(|_| ApiError::internal("random failed"))?;
@@ -128,20 +128,15 @@ pub fn new_session(
         true => state.config.refresh_idle.min(state.config.guest_idle),
         false => state.config.refresh_idle,
     };
-    let idle_expires_at = now_ms + idle.as_millis() as i64;
-    let expires_at = now_ms + state.config.session_max.as_millis() as i64;
-    let record = SessionRecord {
-        pk: user_pk(user.id),
-        sk: session_sk(session_id),
+    let idle_expires_at = now_ms.plus(idle);
+    let expires_at = now_ms.plus(state.config.session_max);
+    let record = SessionRecord::new(NewSession {
         session_id,
         user_id: user.id,
-        created_at: now_ms,
-        last_used_at: now_ms,
+        now: now_ms,
         idle_expires_at,
         expires_at,
         current_hash: refresh.hash(),
-        previous_hash: None,
-        rotated_at: None,
         generation: refresh.generation,
         role: user.role.clone(),
         tier: user.tier.clone(),
@@ -150,8 +145,7 @@ pub fn new_session(
         device_key: user.device_key.clone(),
         user_agent: req.user_agent(),
         ip: req.source_ip.clone(),
-        ttl: idle_expires_at.min(expires_at).div_euclid(1000),
-    };
+    });
     Ok((record, refresh))
 }
 
@@ -193,7 +187,7 @@ pub async fn live_session(state: &AppState, claims: AccessClaims) -> Result<Auth
         _ => return Err(ApiError::InvalidToken),
     };
     let (user, session) = state.store.user_and_session(user_id, session_id).await?;
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     match (user, session) {
         (Some(user), Some(session))
             if user.is_live(now) && session.is_live(now) && session.credentials_version == user.credentials_version =>
