@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 use serde::Serialize;
 
-use crate::clock::rfc3339;
+use crate::clock::{rfc3339, UnixMs};
 use crate::error::Cause;
 
 #[derive(Debug, Clone)]
@@ -58,7 +58,7 @@ impl Mailer {
                     subject: &mail.subject,
                     text: &mail.text,
                     html: &mail.html,
-                    sent_at: rfc3339(now_ms),
+                    sent_at: rfc3339(UnixMs::from_ms(now_ms)),
                 };
                 let json = serde_json::to_vec_pretty(&message).map_err(|e| MailError(Box::new(e)))?;
                 let name = format!("{now_ms}-{}", uuid::Uuid::new_v4().simple());

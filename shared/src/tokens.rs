@@ -257,14 +257,6 @@ impl Purpose {
             Purpose::ResetPassword => 2,
         }
     }
-
-    /// The sort key of the one pending token of this purpose in its user's partition.
-    pub fn sort_key(self) -> &'static str {
-        match self {
-            Purpose::VerifyEmail => "TOKEN#verify",
-            Purpose::ResetPassword => "TOKEN#reset",
-        }
-    }
 }
 
 /// A mailed one-time token: `base64url(version || purpose || user id || 256-bit secret)`.

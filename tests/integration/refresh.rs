@@ -104,14 +104,15 @@ async fn a_failed_rotation_condition_returns_the_old_session_item() {
     let app = TestApp::new().await;
     let account = app.register().await;
     let token = bookshelf::tokens::RefreshToken::decode(&account.refresh_token).unwrap();
+    let key = bookshelf::store::keys::session(token.user_id, token.session_id);
     let err = app
         .state
         .store
         .client()
         .update_item()
         .table_name(app.state.store.table())
-        .key("pk", AttributeValue::S(bookshelf::store::user_pk(token.user_id)))
-        .key("sk", AttributeValue::S(bookshelf::store::session_sk(token.session_id)))
+        .key("pk", AttributeValue::S(key.pk))
+        .key("sk", AttributeValue::S(key.sk))
         .update_expression("SET last_used_at = :n")
         .condition_expression("current_hash = :wrong")
         .expression_attribute_values(":n", AttributeValue::N("1".into()))

@@ -38,7 +38,7 @@ pub async fn live_session(state: &AppState, claims: AccessClaims) -> Result<Auth
         _ => return Err(Error::InvalidToken),
     };
     let (user, session) = state.store.user_and_session(user_id, session_id).await?;
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     match (user, session) {
         (Some(user), Some(session))
             if user.is_live(now) && session.is_live(now) && session.credentials_version == user.credentials_version =>

@@ -1,5 +1,6 @@
 //! Token issuing: an access token for a session, paired with the session's refresh token.
 
+use crate::clock::UnixMs;
 use crate::error::Error;
 use crate::state::AppState;
 use crate::store::SessionRecord;
@@ -31,7 +32,7 @@ pub fn issue(
     state: &AppState,
     session: &SessionRecord,
     refresh: &RefreshToken,
-    now_ms: i64,
+    now: UnixMs,
 ) -> Result<IssuedTokens, Error> {
     let subject = Subject {
         user_id: session.user_id,
@@ -42,13 +43,13 @@ pub fn issue(
     };
     let (access_token, _) = state
         .tokens
-        .issue_access(&subject, now_ms.div_euclid(1000))
+        .issue_access(&subject, now.to_unix_secs())
         .map_err(|_| Error::internal("could not sign an access token"))?;
     let refresh_deadline = session.idle_expires_at.min(session.expires_at);
     Ok(IssuedTokens {
         access_token,
         expires_in: state.tokens.access_ttl.as_secs(),
         refresh_token: refresh.encode(),
-        refresh_expires_in: (refresh_deadline - now_ms + 500).div_euclid(1000).max(0),
+        refresh_expires_in: (refresh_deadline.saturating_sub(now) + 500).div_euclid(1000).max(0),
     })
 }

@@ -12,9 +12,10 @@ use crate::error::Error;
 use crate::mail;
 use crate::outcome::{Mailing, Outcome};
 use crate::password::{self, UserAttributes};
-use crate::rate::{self, RateScope};
+use crate::rate::RateScope;
 use crate::state::AppState;
-use crate::store::{email_claim, username_claim, Issued, Quota, StoreError};
+use crate::store::keys::{email_claim, login_backoff, username_claim};
+use crate::store::{Issued, Quota, StoreError};
 use crate::tokens::{OneTimeToken, Purpose};
 use crate::web::request::ApiRequest;
 
@@ -37,21 +38,21 @@ async fn mail_token(
     purpose: Purpose,
     compose: impl FnOnce(&str) -> mail::Mail,
 ) -> Result<Result<(), u64>, Error> {
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let (ttl, page) = match purpose {
         Purpose::VerifyEmail => (VERIFY_TOKEN_TTL, "verify-email"),
         Purpose::ResetPassword => (RESET_TOKEN_TTL, "reset-password"),
     };
     let token = OneTimeToken::generate(purpose, user_id).map_err(|_| Error::internal("random failed"))?;
     let hash = token.hash();
-    let expires_at = now + ttl.as_millis() as i64;
-    let quota = Quota { max_per_window: MAILS_PER_WINDOW, window_ms: MAIL_WINDOW.as_millis() as i64 };
+    let expires_at = now.plus(ttl);
+    let quota = Quota { max_per_window: MAILS_PER_WINDOW, window: MAIL_WINDOW };
     match state.store.issue_one_time(user_id, purpose, &hash, expires_at, now, quota).await? {
         Issued::Capped { retry_after_ms } => return Ok(Err((retry_after_ms as u64).div_ceil(1000))),
         Issued::Stored => {}
     }
     let link = format!("{}/{page}?token={}", state.config.app_base_url, token.encode());
-    if let Err(e) = state.mailer.send(&compose(&link), now).await {
+    if let Err(e) = state.mailer.send(&compose(&link), now.as_ms()).await {
         tracing::error!(request_id = %req.request_id, user_id = %user_id, error = %e, cause = ?e.0, "mail not sent");
         if let Err(e) = state.store.withdraw_one_time(user_id, purpose, &hash).await {
             tracing::error!(request_id = %req.request_id, user_id = %user_id, error = %e, "unsent token not withdrawn");
@@ -90,7 +91,7 @@ pub async fn verify_email(state: &AppState, req: &ApiRequest) -> Result<Outcome,
     body.finish()?;
     let token =
         raw.as_deref().and_then(|t| OneTimeToken::decode(t, Purpose::VerifyEmail)).ok_or(Error::InvalidToken)?;
-    match state.store.verify_email(token.user_id, &token.hash(), state.clock.now_ms()).await {
+    match state.store.verify_email(token.user_id, &token.hash(), state.clock.now()).await {
         Ok(()) => {
             audit(req, "verify_email", "success", Some(token.user_id));
             Ok(Outcome::Done)
@@ -117,7 +118,7 @@ pub async fn forgot(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error
     let owner = state.store.claim_owner(email_claim(&email_key(&address))).await?;
     // Unknown addresses read a (missing) user too, so both paths make the same reads.
     let user = state.store.get_user(owner.unwrap_or(Uuid::nil())).await?;
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     match user.filter(|u| owner.is_some() && u.is_live(now) && !u.is_guest) {
         Some(user) => {
             let to = user.email.clone().unwrap_or(address);
@@ -150,7 +151,7 @@ pub async fn reset(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error>
         .and_then(|t| OneTimeToken::decode(t, Purpose::ResetPassword))
         .ok_or(Error::InvalidToken)?;
     let hash = token.hash();
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     // Both reads at once: one round trip of waiting.
     let (user, pending) = tokio::try_join!(
         state.store.get_user(token.user_id),
@@ -166,7 +167,7 @@ pub async fn reset(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error>
     body.finish()?;
     let new = new.ok_or(Error::Malformed("new_password is required."))?;
     let new_hash = password::hash(&new).await?;
-    match state.store.reset_password(user.id, &hash, &new_hash, state.clock.now_ms()).await {
+    match state.store.reset_password(user.id, &hash, &new_hash, state.clock.now()).await {
         Ok(()) => {}
         Err(StoreError::Missing) => return Err(Error::InvalidToken),
         Err(e) => return Err(e.into()),
@@ -178,7 +179,7 @@ pub async fn reset(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error>
     }
     // A reset also lifts any login lock or disablement of the account's identifiers.
     let identifiers = [user.username_key.as_deref().map(username_claim), user.email_key.as_deref().map(email_claim)];
-    let login_keys = identifiers.into_iter().flatten().map(|claim| rate::login_key(&claim)).collect();
+    let login_keys = identifiers.into_iter().flatten().map(|claim| login_backoff(&claim)).collect();
     if let Err(e) = state.store.clear_login_states(login_keys).await {
         tracing::error!(request_id = %req.request_id, user_id = %user.id, error = %e, "login back-off not cleared after reset");
     }

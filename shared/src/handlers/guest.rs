@@ -7,12 +7,14 @@ use crate::audit::audit;
 use crate::auth::bearer::authenticate;
 use crate::auth::issue::issue;
 use crate::auth::session;
+use crate::clock::UnixMs;
 use crate::domain::{check_display_name, Email, Username, DEFAULT_ROLE, DEFAULT_TIER};
 use crate::error::Error;
 use crate::outcome::Outcome;
 use crate::password::{self, UserAttributes};
 use crate::state::AppState;
-use crate::store::{device_claim, user_pk, Claim, ClaimRecord, StoreError, Upgrade, UserRecord, CLAIM_SK, PROFILE_SK};
+use crate::store::keys::device_claim;
+use crate::store::{Claim, ClaimRecord, StoreError, Upgrade, UserRecord};
 use crate::web::request::ApiRequest;
 
 pub const GUEST_DISPLAY_NAME: &str = "Guest User";
@@ -30,8 +32,8 @@ pub async fn create(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error
     let claim_pk = device_claim(&device_id);
 
     for _ in 0..ATTEMPTS {
-        let now = state.clock.now_ms();
-        let expires_at = now + state.config.guest_idle.as_millis() as i64;
+        let now = state.clock.now();
+        let expires_at = now.plus(state.config.guest_idle);
         // A returning device gets its guest back, with a new session and a fresh idle expiry.
         if let Some(claim) = state.store.get_claim(claim_pk.clone()).await?.filter(|c| c.is_live(now)) {
             let user = state.store.get_user(claim.user_id).await?;
@@ -46,13 +48,7 @@ pub async fn create(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error
             continue;
         }
         let user = new_guest(&claim_pk, now, expires_at);
-        let claim = ClaimRecord {
-            pk: claim_pk.clone(),
-            sk: CLAIM_SK.to_owned(),
-            user_id: user.id,
-            expires_at: Some(expires_at),
-            ttl: Some(expires_at.div_euclid(1000)),
-        };
+        let claim = ClaimRecord::new_device(claim_pk.clone(), user.id, expires_at);
         let (session, refresh) = session::open(state, &user, req, now)?;
         match state.store.create_guest(&user, &claim, &session, now).await {
             Ok(()) => {
@@ -67,33 +63,8 @@ pub async fn create(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error
     Err(Error::Conflict)
 }
 
-fn new_guest(device_key: &str, now: i64, expires_at: i64) -> UserRecord {
-    let id = Uuid::now_v7();
-    UserRecord {
-        pk: user_pk(id),
-        sk: PROFILE_SK.to_owned(),
-        id,
-        username: None,
-        username_key: None,
-        email: None,
-        email_key: None,
-        email_verified: false,
-        display_name: Some(GUEST_DISPLAY_NAME.to_owned()),
-        first_name: None,
-        last_name: None,
-        role: DEFAULT_ROLE.to_owned(),
-        tier: DEFAULT_TIER.to_owned(),
-        is_guest: true,
-        preferences: "{}".to_owned(),
-        password_hash: None,
-        created_at: now,
-        updated_at: now,
-        version: 1,
-        credentials_version: 0,
-        device_key: Some(device_key.to_owned()),
-        expires_at: Some(expires_at),
-        ttl: Some(expires_at.div_euclid(1000)),
-    }
+fn new_guest(device_key: &str, now: UnixMs, expires_at: UnixMs) -> UserRecord {
+    UserRecord::new_guest(Uuid::now_v7(), device_key, GUEST_DISPLAY_NAME, DEFAULT_ROLE, DEFAULT_TIER, now, expires_at)
 }
 
 pub async fn upgrade(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error> {
@@ -135,7 +106,7 @@ pub async fn upgrade(state: &AppState, req: &ApiRequest) -> Result<Outcome, Erro
         display_name,
         password_hash,
     };
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let user = upgrade.apply(&auth.user, now);
     let (session, refresh) = session::open(state, &user, req, now)?;
     match state.store.upgrade_guest(&auth.user, &upgrade, &session, now).await {

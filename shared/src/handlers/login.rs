@@ -11,7 +11,7 @@ use crate::outcome::Outcome;
 use crate::password;
 use crate::rate::{self, RateScope};
 use crate::state::AppState;
-use crate::store::{email_claim, username_claim};
+use crate::store::keys::{email_claim, login_backoff, username_claim};
 use crate::web::request::ApiRequest;
 
 pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error> {
@@ -34,7 +34,7 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error
     };
     // Identifiers that could never have been registered are looked up as nobody, which also
     // keeps oversized strings out of database keys (the back-off key is a hash).
-    let login_pk = rate::login_key(&identifier);
+    let login_pk = login_backoff(&identifier);
     // Three sequential round trips: the per-IP window alongside the identifier's claim and
     // back-off state; then the attempt's reservation alongside the user read; then the session.
     let (_, (owner, login_state)) = tokio::try_join!(rate::check_ip(state, RateScope::Login, req), async {
@@ -51,7 +51,7 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error
         return Err(locked);
     }
     let user = user?;
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let user = user.filter(|u| owner.is_some() && u.is_live(now) && !u.is_guest);
 
     let verdict = password::verify(&password, user.as_ref().and_then(|u| u.password_hash.as_deref())).await?;

@@ -111,7 +111,7 @@ pub async fn update(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error
     let mut user = auth.user;
     for attempt in 1..=UPDATE_ATTEMPTS {
         let changes = input.changes_for(&user);
-        let now = state.clock.now_ms();
+        let now = state.clock.now();
         match state.store.update_user(&user, &changes, now).await {
             Ok(updated) => {
                 audit(req, "update_profile", "success", Some(updated.id));

@@ -29,7 +29,7 @@ pub async fn change(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error
     require_password(&auth.user, &current, req, "change_password").await?;
 
     let new_hash = password::hash(&new).await?;
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let mut user = auth.user.clone();
     user.password_hash = Some(new_hash.clone());
     user.credentials_version += 1;

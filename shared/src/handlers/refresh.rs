@@ -3,6 +3,7 @@
 
 use crate::audit::audit;
 use crate::auth::issue::issue;
+use crate::clock::UnixMs;
 use crate::error::Error;
 use crate::outcome::Outcome;
 use crate::state::AppState;
@@ -16,8 +17,8 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error
     body.finish()?;
     let presented = presented.as_deref().and_then(RefreshToken::decode).ok_or(Error::InvalidRefreshToken)?;
     let successor = state.tokens.successor(&presented);
-    let now = state.clock.now_ms();
-    let idle_expires_at = now + state.config.refresh_idle.as_millis() as i64;
+    let now = state.clock.now();
+    let idle_expires_at = now.plus(state.config.refresh_idle);
 
     let (presented_hash, successor_hash) = (presented.hash(), successor.hash());
     let rotation = state
@@ -53,10 +54,10 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error
 
 /// Each refresh of a guest session pushes the guest's idle expiry forward (one more write,
 /// guests only); `false` when the guest has already expired.
-async fn keep_guest_alive(state: &AppState, session: &SessionRecord, now: i64) -> Result<bool, Error> {
+async fn keep_guest_alive(state: &AppState, session: &SessionRecord, now: UnixMs) -> Result<bool, Error> {
     match (&session.device_key, session.guest) {
         (Some(device), true) => {
-            let expires_at = now + state.config.guest_idle.as_millis() as i64;
+            let expires_at = now.plus(state.config.guest_idle);
             Ok(state.store.touch_guest(session.user_id, device, expires_at, now, None).await?)
         }
         _ => Ok(true),
@@ -72,7 +73,7 @@ async fn judge_rejected(
     session: &SessionRecord,
     presented: &RefreshToken,
     successor: &RefreshToken,
-    now: i64,
+    now: UnixMs,
 ) -> Result<Outcome, Error> {
     if !session.is_live(now) {
         audit(req, "refresh", "invalid_refresh_token", Some(session.user_id));
@@ -81,7 +82,7 @@ async fn judge_rejected(
     let grace_ms = state.config.refresh_reuse_grace.as_millis() as i64;
     let just_rotated = session.previous_hash.as_deref() == Some(presented.hash().as_str())
         && session.current_hash == successor.hash()
-        && session.rotated_at.is_some_and(|at| now - at <= grace_ms);
+        && session.rotated_at.is_some_and(|at| now.saturating_sub(at) <= grace_ms);
     if just_rotated {
         audit(req, "refresh", "grace_replay", Some(session.user_id));
         return Ok(Outcome::tokens(issue(state, session, successor, now)?));

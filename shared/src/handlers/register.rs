@@ -10,7 +10,7 @@ use crate::error::Error;
 use crate::outcome::Outcome;
 use crate::password::{self, UserAttributes};
 use crate::state::AppState;
-use crate::store::{user_pk, UserRecord, PROFILE_SK};
+use crate::store::{NewAccount, UserRecord};
 use crate::web::request::ApiRequest;
 
 pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error> {
@@ -67,37 +67,23 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error
     let password = password.ok_or_else(|| Error::field("password", "This field is required."))?;
 
     let password_hash = password::hash(&password).await?;
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let id = Uuid::now_v7();
     let display_name = display_name.or_else(|| {
         let fallback = username.as_ref().map(|u| u.as_str()).or_else(|| email.as_ref().map(Email::local_part));
         fallback.map(|name| name.chars().take(100).collect())
     });
-    let user = UserRecord {
-        pk: user_pk(id),
-        sk: PROFILE_SK.to_owned(),
-        id,
-        username_key: username.as_ref().map(Username::key),
-        username: username.map(|u| u.as_str().to_owned()),
-        email_key: email.as_ref().map(Email::key),
-        email: email.map(|e| e.as_str().to_owned()),
-        email_verified: false,
+    let account = NewAccount {
+        username: username.map(|u| (u.as_str().to_owned(), u.key())),
+        email: email.map(|e| (e.as_str().to_owned(), e.key())),
         display_name,
         first_name,
         last_name,
         role: DEFAULT_ROLE.to_owned(),
         tier: DEFAULT_TIER.to_owned(),
-        is_guest: false,
-        preferences: "{}".to_owned(),
-        password_hash: Some(password_hash),
-        created_at: now,
-        updated_at: now,
-        version: 1,
-        credentials_version: 0,
-        device_key: None,
-        expires_at: None,
-        ttl: None,
+        password_hash,
     };
+    let user = UserRecord::new_account(id, account, now);
     let (session, refresh) = session::open(state, &user, req, now)?;
     if let Err(e) = state.store.create_user(&user, &session).await {
         let error = Error::from(e);

@@ -9,7 +9,7 @@ use crate::web::request::ApiRequest;
 
 pub async fn list(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error> {
     let auth = authenticate(state, req).await?;
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let mut sessions = state.store.sessions_of(auth.user.id).await?;
     sessions.retain(|s| s.is_live(now) && s.credentials_version == auth.user.credentials_version);
     sessions.sort_by_key(|s| s.created_at);

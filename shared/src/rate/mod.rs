@@ -8,10 +8,10 @@ pub mod scope;
 
 pub use scope::{PerScope, RateScope};
 
+use crate::clock::UnixMs;
 use crate::error::Error;
 use crate::state::AppState;
-use crate::store::{LoginState, LOGIN_STATE_SK};
-use crate::tokens::sha256_b64;
+use crate::store::LoginState;
 use crate::web::request::ApiRequest;
 
 const WINDOW_SECONDS: i64 = 60;
@@ -25,19 +25,12 @@ pub async fn check_ip(state: &AppState, scope: RateScope, req: &ApiRequest) -> R
     let now = state.clock.now_secs();
     let window = now - now.rem_euclid(WINDOW_SECONDS);
     let ip = req.source_ip.as_deref().unwrap_or("unknown");
-    let pk = format!("RATE#{}#{ip}", scope.name());
-    if state.store.count_in_window(pk, window, limit, window + 2 * WINDOW_SECONDS).await? {
+    if state.store.count_in_window(scope.name(), ip, window, limit, window + 2 * WINDOW_SECONDS).await? {
         Ok(())
     } else {
         tracing::info!(request_id = %req.request_id, scope = scope.name(), ip, "rate limited");
         Err(Error::rate_limited(scope, (window + WINDOW_SECONDS - now).max(1) as u64))
     }
-}
-
-/// The key of an identifier's back-off state. Hashed: it bounds the key's size and keeps
-/// identifiers that belong to nobody out of the table in clear.
-pub fn login_key(identifier_claim: &str) -> String {
-    format!("LOGIN#{}", sha256_b64(identifier_claim.as_bytes()))
 }
 
 /// How long the `failures`-th consecutive failure locks its identifier.
@@ -66,29 +59,23 @@ pub async fn admit_login(
         return Ok(());
     }
     let limits = &state.config.rate_limits;
-    let now = state.clock.now_ms();
+    let now = state.clock.now();
     let failures = current.map_or(0, |s| s.failures);
     if failures >= limits.disable_after {
         // Disabled until a password reset clears it (or, for identifiers of nobody, until TTL).
         return Err(locked(limits.lockout_max.as_millis() as i64));
     }
     if let Some(until) = current.map(|s| s.locked_until).filter(|until| *until > now) {
-        return Err(locked(until - now));
+        return Err(locked(until.saturating_sub(now)));
     }
     let next = failures + 1;
-    let locked_until = backoff(state, next).map_or(0, |d| now + d.as_millis() as i64);
+    let locked_until = backoff(state, next).map_or(UnixMs::from_ms(0), |d| now.plus(d));
     let keep_for = match (next >= limits.disable_after, known_account) {
         (true, true) => Duration::from_secs(10 * 365 * 86_400),
         (true, false) => Duration::from_secs(30 * 86_400),
         _ => Duration::from_secs(86_400),
     };
-    let record = LoginState {
-        pk: login_pk.to_owned(),
-        sk: LOGIN_STATE_SK.to_owned(),
-        failures: next,
-        locked_until,
-        ttl: (now + keep_for.as_millis() as i64).div_euclid(1000),
-    };
+    let record = LoginState::new(login_pk, next, locked_until, now.plus(keep_for).to_unix_secs());
     if state.store.reserve_login(&record, current.map(|s| s.failures)).await? {
         Ok(())
     } else {

@@ -1,0 +1,319 @@
+//! Sessions: one item per refresh-token family, in its user's partition.
+
+use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::keys::{self, Key};
+use super::{classify, failed_condition_item, from_item, ms, n, s, to_item, Store, StoreError};
+use crate::clock::UnixMs;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionRecord {
+    pk: String,
+    sk: String,
+    pub session_id: Uuid,
+    pub user_id: Uuid,
+    pub created_at: UnixMs,
+    pub last_used_at: UnixMs,
+    /// The refresh token's idle deadline, pushed forward by each rotation.
+    pub idle_expires_at: UnixMs,
+    /// The session's absolute deadline.
+    pub expires_at: UnixMs,
+    /// SHA-256 of the one live refresh token.
+    pub current_hash: String,
+    /// SHA-256 of its parent, answered with the same successor within the grace window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_hash: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotated_at: Option<UnixMs>,
+    pub generation: u32,
+    /// Claims copied into every access token of this session, so a refresh is one write.
+    pub role: String,
+    pub tier: String,
+    pub guest: bool,
+    /// The user's `credentials_version` when the session began.
+    #[serde(default)]
+    pub credentials_version: u64,
+    /// For guest sessions: the device claim whose expiry each refresh pushes forward.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    /// DynamoDB TTL (unix seconds); reads check the deadlines themselves.
+    pub ttl: i64,
+}
+
+/// A session as it begins: its first refresh token and what it copies from its user.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub session_id: Uuid,
+    pub user_id: Uuid,
+    pub now: UnixMs,
+    pub idle_expires_at: UnixMs,
+    pub expires_at: UnixMs,
+    pub current_hash: String,
+    pub generation: u32,
+    pub role: String,
+    pub tier: String,
+    pub guest: bool,
+    pub credentials_version: u64,
+    pub device_key: Option<String>,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+}
+
+impl SessionRecord {
+    pub fn new(session: NewSession) -> Self {
+        let NewSession {
+            session_id,
+            user_id,
+            now,
+            idle_expires_at,
+            expires_at,
+            current_hash,
+            generation,
+            role,
+            tier,
+            guest,
+            credentials_version,
+            device_key,
+            user_agent,
+            ip,
+        } = session;
+        let key = keys::session(user_id, session_id);
+        SessionRecord {
+            pk: key.pk,
+            sk: key.sk,
+            session_id,
+            user_id,
+            created_at: now,
+            last_used_at: now,
+            idle_expires_at,
+            expires_at,
+            current_hash,
+            previous_hash: None,
+            rotated_at: None,
+            generation,
+            role,
+            tier,
+            guest,
+            credentials_version,
+            device_key,
+            user_agent,
+            ip,
+            ttl: idle_expires_at.min(expires_at).to_unix_secs(),
+        }
+    }
+
+    pub fn is_live(&self, now: UnixMs) -> bool {
+        now < self.idle_expires_at && now < self.expires_at
+    }
+
+    /// This record's key, as stored.
+    fn key(&self) -> Key {
+        Key::new(self.pk.clone(), self.sk.clone())
+    }
+}
+
+/// A refresh token presented for rotation, and what replaces it if it wins.
+#[derive(Debug, Clone, Copy)]
+pub struct Rotate<'a> {
+    pub user_id: Uuid,
+    pub session_id: Uuid,
+    pub presented_hash: &'a str,
+    pub successor_hash: &'a str,
+    pub successor_generation: u32,
+    pub now_ms: UnixMs,
+    /// The successor's idle deadline.
+    pub idle_expires_at: UnixMs,
+}
+
+/// The outcome of presenting a refresh token for rotation.
+#[derive(Debug)]
+pub enum Rotation {
+    /// This request won: the session as it is now.
+    Rotated(SessionRecord),
+    /// The condition failed: the session as it was (if it exists), for the caller to judge
+    /// between a grace-window replay, reuse and a dead token.
+    Rejected(Option<SessionRecord>),
+}
+
+impl Store {
+    pub async fn put_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(session)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    /// Rotates a session's refresh token in one conditional write: only the request that
+    /// presents the current token of a live session wins.
+    pub async fn rotate_refresh(&self, rotate: Rotate<'_>) -> Result<Rotation, StoreError> {
+        let Rotate {
+            user_id,
+            session_id,
+            presented_hash,
+            successor_hash,
+            successor_generation,
+            now_ms,
+            idle_expires_at,
+        } = rotate;
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(keys::session(user_id, session_id).into_attributes()))
+            .update_expression(
+                "SET current_hash = :next, previous_hash = :presented, rotated_at = :now, last_used_at = :now, \
+                 idle_expires_at = :idle, generation = :generation, #ttl = :ttl",
+            )
+            .condition_expression("current_hash = :presented AND idle_expires_at > :now AND expires_at > :now")
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":next", s(successor_hash))
+            .expression_attribute_values(":presented", s(presented_hash))
+            .expression_attribute_values(":now", ms(now_ms))
+            .expression_attribute_values(":idle", ms(idle_expires_at))
+            .expression_attribute_values(":generation", n(i64::from(successor_generation)))
+            .expression_attribute_values(":ttl", n(idle_expires_at.to_unix_secs()))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(out) => {
+                let item = out.attributes.ok_or_else(|| StoreError::Internal("rotation returned no item".into()))?;
+                Ok(Rotation::Rotated(from_item(item)?))
+            }
+            Err(err) => {
+                let old = failed_condition_item(err)?;
+                let old = match old {
+                    Some(item) => Some(from_item(item)?),
+                    // Not every DynamoDB returns the old item on a failed condition; read it.
+                    None => self.get_session(user_id, session_id).await?,
+                };
+                Ok(Rotation::Rejected(old))
+            }
+        }
+    }
+
+    pub async fn get_session(&self, user_id: Uuid, session_id: Uuid) -> Result<Option<SessionRecord>, StoreError> {
+        self.get(keys::session(user_id, session_id)).await
+    }
+
+    /// Ends a session. Idempotent: deleting a session that is gone already succeeds.
+    pub async fn delete_session(&self, user_id: Uuid, session_id: Uuid) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(keys::session(user_id, session_id).into_attributes()))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    /// Deletes one of the user's sessions; `false` when there was none with that id.
+    pub async fn end_session(&self, user_id: Uuid, session_id: Uuid) -> Result<bool, StoreError> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(keys::session(user_id, session_id).into_attributes()))
+            .condition_expression("attribute_exists(pk)")
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(classify(e)),
+        }
+    }
+
+    /// Every session record of a user, live or not (strongly consistent).
+    pub async fn sessions_of(&self, user_id: Uuid) -> Result<Vec<SessionRecord>, StoreError> {
+        let mut sessions = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":pk", s(keys::user_pk(user_id)))
+                .expression_attribute_values(":prefix", s(keys::SESSION_PREFIX))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(classify)?;
+            for item in out.items.unwrap_or_default() {
+                sessions.push(from_item(item)?);
+            }
+            match out.last_evaluated_key {
+                Some(last) if !last.is_empty() => start = Some(last),
+                _ => return Ok(sessions),
+            }
+        }
+    }
+
+    /// Ends every session of a user; returns how many records were deleted.
+    pub async fn delete_sessions_of(&self, user_id: Uuid) -> Result<usize, StoreError> {
+        let sessions = self.sessions_of(user_id).await?;
+        self.batch_delete(sessions.iter().map(SessionRecord::key).collect()).await?;
+        Ok(sessions.len())
+    }
+
+    /// Deletes every session of a user except `keep`.
+    pub async fn delete_sessions_except(&self, user_id: Uuid, keep: Uuid) -> Result<usize, StoreError> {
+        let sessions = self.sessions_of(user_id).await?;
+        let keys: Vec<_> = sessions.iter().filter(|s| s.session_id != keep).map(SessionRecord::key).collect();
+        let count = keys.len();
+        self.batch_delete(keys).await?;
+        Ok(count)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn a_new_session_is_keyed_and_expires_with_its_first_deadline() {
+        let now = UnixMs::from_ms(1_795_000_000_123);
+        let (user_id, session_id) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let session = SessionRecord::new(NewSession {
+            session_id,
+            user_id,
+            now,
+            idle_expires_at: now.plus(Duration::from_secs(60)),
+            expires_at: now.plus(Duration::from_secs(30)),
+            current_hash: "h".to_owned(),
+            generation: 0,
+            role: "reader".to_owned(),
+            tier: "free".to_owned(),
+            guest: false,
+            credentials_version: 3,
+            device_key: None,
+            user_agent: None,
+            ip: None,
+        });
+        assert_eq!(session.key(), keys::session(user_id, session_id));
+        assert_eq!((session.created_at, session.last_used_at, session.rotated_at), (now, now, None));
+        assert_eq!(session.ttl, 1_795_000_030);
+        assert!(session.is_live(now) && !session.is_live(now.plus(Duration::from_secs(30))));
+        let item = to_item(&session).expect("item");
+        assert_eq!(item["sk"], s("SESSION#00000000-0000-0000-0000-000000000002"));
+        assert_eq!(item["idle_expires_at"], n(1_795_000_060_123));
+        assert!(!item.contains_key("previous_hash"));
+    }
+}

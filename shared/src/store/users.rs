@@ -1,0 +1,590 @@
+//! Users and the claims that keep their usernames, emails and devices unique.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::builders::DeleteBuilder;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, ReturnValue, Update};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::keys;
+use super::sessions::SessionRecord;
+use super::tx::{Fail, Tx};
+use super::{classify, from_item, ms, n, s, sort_key, to_item, Claim, Store, StoreError};
+use crate::clock::UnixMs;
+use crate::tokens::Purpose;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UserRecord {
+    pk: String,
+    sk: String,
+    pub id: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_key: Option<String>,
+    pub email_verified: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    pub role: String,
+    pub tier: String,
+    pub is_guest: bool,
+    /// The preferences object as JSON text: kept byte-for-byte, and its size is what the
+    /// 4 KiB rule measures.
+    pub preferences: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_hash: Option<String>,
+    pub created_at: UnixMs,
+    pub updated_at: UnixMs,
+    /// Optimistic-locking version, bumped by every profile write.
+    pub version: u64,
+    /// Bumped whenever the credentials change (password change or reset); sessions opened
+    /// under an older value are dead for every bearer route.
+    #[serde(default)]
+    pub credentials_version: u64,
+    /// A guest's device claim (its key), released when the guest upgrades or is deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_key: Option<String>,
+    /// Absolute expiry of records that expire, such as idle guests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<UnixMs>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<i64>,
+}
+
+/// What a new account is registered with. Names come with their uniqueness keys.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub username: Option<(String, String)>,
+    pub email: Option<(String, String)>,
+    pub display_name: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub role: String,
+    pub tier: String,
+    pub password_hash: String,
+}
+
+impl UserRecord {
+    /// A full account as registration stores it: version 1, email unverified.
+    pub fn new_account(id: Uuid, account: NewAccount, now: UnixMs) -> Self {
+        let NewAccount { username, email, display_name, first_name, last_name, role, tier, password_hash } = account;
+        let (username, username_key) = username.unzip();
+        let (email, email_key) = email.unzip();
+        let key = keys::user(id);
+        UserRecord {
+            pk: key.pk,
+            sk: key.sk,
+            id,
+            username,
+            username_key,
+            email,
+            email_key,
+            email_verified: false,
+            display_name,
+            first_name,
+            last_name,
+            role,
+            tier,
+            is_guest: false,
+            preferences: "{}".to_owned(),
+            password_hash: Some(password_hash),
+            created_at: now,
+            updated_at: now,
+            version: 1,
+            credentials_version: 0,
+            device_key: None,
+            expires_at: None,
+            ttl: None,
+        }
+    }
+
+    /// A guest bound to the device claim `device_key`, gone (TTL) once idle past `expires_at`.
+    pub fn new_guest(
+        id: Uuid,
+        device_key: &str,
+        display_name: &str,
+        role: &str,
+        tier: &str,
+        now: UnixMs,
+        expires_at: UnixMs,
+    ) -> Self {
+        let key = keys::user(id);
+        UserRecord {
+            pk: key.pk,
+            sk: key.sk,
+            id,
+            username: None,
+            username_key: None,
+            email: None,
+            email_key: None,
+            email_verified: false,
+            display_name: Some(display_name.to_owned()),
+            first_name: None,
+            last_name: None,
+            role: role.to_owned(),
+            tier: tier.to_owned(),
+            is_guest: true,
+            preferences: "{}".to_owned(),
+            password_hash: None,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+            credentials_version: 0,
+            device_key: Some(device_key.to_owned()),
+            expires_at: Some(expires_at),
+            ttl: Some(expires_at.to_unix_secs()),
+        }
+    }
+
+    pub fn is_live(&self, now: UnixMs) -> bool {
+        self.expires_at.is_none_or(|at| now < at)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClaimRecord {
+    pk: String,
+    sk: String,
+    pub user_id: Uuid,
+    /// Device claims expire with their idle guest; name claims never do.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<UnixMs>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<i64>,
+}
+
+impl ClaimRecord {
+    /// A username or email claim (`keys::username_claim`, `keys::email_claim`).
+    pub(super) fn new_name(claim_pk: String, user_id: Uuid) -> Self {
+        let key = keys::claim(claim_pk);
+        ClaimRecord { pk: key.pk, sk: key.sk, user_id, expires_at: None, ttl: None }
+    }
+
+    /// A guest's device claim (`keys::device_claim`), expiring with the guest.
+    pub fn new_device(claim_pk: String, user_id: Uuid, expires_at: UnixMs) -> Self {
+        let key = keys::claim(claim_pk);
+        ClaimRecord {
+            pk: key.pk,
+            sk: key.sk,
+            user_id,
+            expires_at: Some(expires_at),
+            ttl: Some(expires_at.to_unix_secs()),
+        }
+    }
+
+    pub fn is_live(&self, now: UnixMs) -> bool {
+        self.expires_at.is_none_or(|at| now < at)
+    }
+}
+
+/// Deletes a claim, unless someone else holds it: a claim that is already gone is fine; one
+/// held by someone else is never touched.
+pub(super) fn release_claim(claim_pk: String, owner: Uuid) -> DeleteBuilder {
+    Delete::builder()
+        .set_key(Some(keys::claim(claim_pk).into_attributes()))
+        .condition_expression("attribute_not_exists(pk) OR user_id = :owner")
+        .expression_attribute_values(":owner", s(owner.to_string()))
+}
+
+/// Changes to a user's profile; `None` leaves a field as it is.
+#[derive(Debug, Default, Clone)]
+pub struct ProfileChanges {
+    /// The new username and its uniqueness key.
+    pub username: Option<(String, String)>,
+    /// The new email and its uniqueness key.
+    pub email: Option<(String, String)>,
+    pub email_verified: Option<bool>,
+    pub display_name: Option<String>,
+    /// `Some(None)` clears the name.
+    pub first_name: Option<Option<String>>,
+    pub last_name: Option<Option<String>>,
+    /// JSON text of the new preferences object.
+    pub preferences: Option<String>,
+}
+
+impl ProfileChanges {
+    /// `user` with these changes applied, as the database holds it after the write.
+    pub fn apply(&self, user: &UserRecord, now: UnixMs) -> UserRecord {
+        let mut next = user.clone();
+        if let Some((name, key)) = &self.username {
+            (next.username, next.username_key) = (Some(name.clone()), Some(key.clone()));
+        }
+        if let Some((email, key)) = &self.email {
+            (next.email, next.email_key) = (Some(email.clone()), Some(key.clone()));
+        }
+        if let Some(verified) = self.email_verified {
+            next.email_verified = verified;
+        }
+        if let Some(display_name) = &self.display_name {
+            next.display_name = Some(display_name.clone());
+        }
+        if let Some(first_name) = &self.first_name {
+            next.first_name = first_name.clone();
+        }
+        if let Some(last_name) = &self.last_name {
+            next.last_name = last_name.clone();
+        }
+        if let Some(preferences) = &self.preferences {
+            next.preferences = preferences.clone();
+        }
+        next.version += 1;
+        next.updated_at = now;
+        next
+    }
+
+    /// The `SET`/`REMOVE` update expression of these changes with its names and values.
+    fn expression(&self, now: UnixMs) -> (String, HashMap<String, String>, HashMap<String, AttributeValue>) {
+        let mut sets = vec!["updated_at = :now".to_owned(), "#version = #version + :one".to_owned()];
+        let mut removes = Vec::new();
+        let mut names = HashMap::from([("#version".to_owned(), "version".to_owned())]);
+        let mut values = HashMap::from([(":now".to_owned(), ms(now)), (":one".to_owned(), n(1))]);
+        let mut set = |field: &str, value: AttributeValue| {
+            sets.push(format!("#{field} = :{field}"));
+            names.insert(format!("#{field}"), field.to_owned());
+            values.insert(format!(":{field}"), value);
+        };
+        if let Some((name, key)) = &self.username {
+            set("username", s(name));
+            set("username_key", s(key));
+        }
+        if let Some((email, key)) = &self.email {
+            set("email", s(email));
+            set("email_key", s(key));
+        }
+        if let Some(verified) = self.email_verified {
+            set("email_verified", AttributeValue::Bool(verified));
+        }
+        if let Some(display_name) = &self.display_name {
+            set("display_name", s(display_name));
+        }
+        if let Some(preferences) = &self.preferences {
+            set("preferences", s(preferences));
+        }
+        let mut cleared = Vec::new();
+        for (field, value) in [("first_name", &self.first_name), ("last_name", &self.last_name)] {
+            match value {
+                Some(Some(v)) => set(field, s(v)),
+                Some(None) => cleared.push(field),
+                None => {}
+            }
+        }
+        for field in cleared {
+            removes.push(format!("#{field}"));
+            names.insert(format!("#{field}"), field.to_owned());
+        }
+        let mut expression = format!("SET {}", sets.join(", "));
+        if !removes.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
+        }
+        (expression, names, values)
+    }
+}
+
+impl Store {
+    /// Creates a user, its uniqueness claims and its first session in one transaction:
+    /// either all exist afterwards or none does.
+    pub async fn create_user(&self, user: &UserRecord, session: &SessionRecord) -> Result<(), StoreError> {
+        let mut tx = Tx::new(&self.table);
+        tx.put_new(to_item(user)?, None)?;
+        if let Some(k) = &user.username_key {
+            let claim = ClaimRecord::new_name(keys::username_claim(k), user.id);
+            tx.put_new(to_item(&claim)?, Some(Fail::Claim(Claim::Username)))?;
+        }
+        if let Some(k) = &user.email_key {
+            let claim = ClaimRecord::new_name(keys::email_claim(k), user.id);
+            tx.put_new(to_item(&claim)?, Some(Fail::Claim(Claim::Email)))?;
+        }
+        tx.put_new(to_item(session)?, None)?;
+        tx.send(&self.client).await
+    }
+
+    /// The user id a uniqueness claim points at.
+    pub async fn claim_owner(&self, claim_pk: String) -> Result<Option<Uuid>, StoreError> {
+        Ok(self.get_claim(claim_pk).await?.map(|claim| claim.user_id))
+    }
+
+    /// A uniqueness claim, whatever it points at (device claims carry their expiry).
+    pub async fn get_claim(&self, claim_pk: String) -> Result<Option<ClaimRecord>, StoreError> {
+        self.get(keys::claim(claim_pk)).await
+    }
+
+    pub async fn get_user(&self, user_id: Uuid) -> Result<Option<UserRecord>, StoreError> {
+        self.get(keys::user(user_id)).await
+    }
+
+    /// The user and one of its sessions in a single round trip (strongly consistent).
+    pub async fn user_and_session(
+        &self,
+        user_id: Uuid,
+        session_id: Uuid,
+    ) -> Result<(Option<UserRecord>, Option<SessionRecord>), StoreError> {
+        let (mut user, mut session) = (None, None);
+        self.batch_get(vec![keys::user(user_id), keys::session(user_id, session_id)], |item| {
+            match sort_key(&item) {
+                Some(keys::PROFILE) => user = Some(from_item(item)?),
+                _ => session = Some(from_item(item)?),
+            }
+            Ok(())
+        })
+        .await?;
+        Ok((user, session))
+    }
+
+    /// Applies profile changes read from `user`. A change of username or email swaps the
+    /// claims in the same transaction (old one released, new one taken or nothing happens),
+    /// guarded by the version read, so a concurrent change cannot leave a stale claim.
+    pub async fn update_user(
+        &self,
+        user: &UserRecord,
+        changes: &ProfileChanges,
+        now: UnixMs,
+    ) -> Result<UserRecord, StoreError> {
+        let (expression, names, values) = changes.expression(now);
+        // (which claim, the one released if any, the one taken)
+        let mut claim_ops: Vec<(Claim, Option<String>, String)> = Vec::new();
+        if let Some((_, key)) = &changes.username {
+            if user.username_key.as_deref() != Some(key) {
+                claim_ops.push((
+                    Claim::Username,
+                    user.username_key.as_deref().map(keys::username_claim),
+                    keys::username_claim(key),
+                ));
+            }
+        }
+        if let Some((_, key)) = &changes.email {
+            if user.email_key.as_deref() != Some(key) {
+                claim_ops.push((
+                    Claim::Email,
+                    user.email_key.as_deref().map(keys::email_claim),
+                    keys::email_claim(key),
+                ));
+            }
+        }
+        let user_key = keys::user(user.id).into_attributes();
+        if claim_ops.is_empty() {
+            // Only this user's own fields change: each request sets just the fields it was
+            // given, so concurrent edits merge instead of overwriting each other.
+            let out = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(user_key))
+                .update_expression(expression)
+                .condition_expression("attribute_exists(pk)")
+                .set_expression_attribute_names(Some(names))
+                .set_expression_attribute_values(Some(values))
+                .return_values(ReturnValue::AllNew)
+                .send()
+                .await;
+            return match out {
+                Ok(out) => from_item(out.attributes.unwrap_or_default()),
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
+                    Err(StoreError::Missing)
+                }
+                Err(e) => Err(classify(e)),
+            };
+        }
+
+        let mut values = values;
+        values.insert(":expected".to_owned(), n(user.version as i64));
+        let update = Update::builder()
+            .set_key(Some(user_key))
+            .update_expression(expression)
+            .condition_expression("#version = :expected")
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values));
+        let mut tx = Tx::new(&self.table);
+        tx.update(update, Some(Fail::Stale))?;
+        for (_, old, _) in &claim_ops {
+            if let Some(old) = old {
+                tx.delete(release_claim(old.clone(), user.id), None)?;
+            }
+        }
+        if claim_ops.iter().any(|(claim, _, _)| *claim == Claim::Email) {
+            // A pending verification link was mailed to the old address: it must not verify
+            // the new one.
+            tx.delete_key(keys::one_time(user.id, Purpose::VerifyEmail))?;
+        }
+        for (claim, _, new) in &claim_ops {
+            tx.put_new(to_item(&ClaimRecord::new_name(new.clone(), user.id))?, Some(Fail::Claim(*claim)))?;
+        }
+        tx.send(&self.client).await?;
+        Ok(changes.apply(user, now))
+    }
+
+    /// Replaces the password and opens the caller's new session in one transaction, provided
+    /// the password is still the one that was verified. Other sessions are ended afterwards
+    /// by the caller; the bumped `credentials_version` already shuts them out.
+    pub async fn change_password(
+        &self,
+        user: &UserRecord,
+        new_hash: &str,
+        session: &SessionRecord,
+        now: UnixMs,
+    ) -> Result<(), StoreError> {
+        let old_hash = user.password_hash.clone().unwrap_or_default();
+        let update = Update::builder()
+            .set_key(Some(keys::user(user.id).into_attributes()))
+            .update_expression(
+                "SET password_hash = :new, credentials_version = :credentials, updated_at = :now, \
+                 #version = #version + :one",
+            )
+            .condition_expression("password_hash = :old")
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_values(":new", s(new_hash))
+            .expression_attribute_values(":old", s(old_hash))
+            .expression_attribute_values(":credentials", n(session.credentials_version as i64))
+            .expression_attribute_values(":now", ms(now))
+            .expression_attribute_values(":one", n(1));
+        let mut tx = Tx::new(&self.table);
+        tx.update(update, Some(Fail::Stale))?.put_new(to_item(session)?, None)?;
+        tx.send(&self.client).await
+    }
+
+    /// Deletes the user, its uniqueness claims and pending one-time tokens in one
+    /// transaction. Sessions are the caller's to end before (so a failure leaves a user who
+    /// can still log in) and after.
+    pub async fn delete_user(&self, user: &UserRecord) -> Result<(), StoreError> {
+        let delete_user = Delete::builder()
+            .set_key(Some(keys::user(user.id).into_attributes()))
+            .condition_expression("attribute_exists(pk)");
+        let mut tx = Tx::new(&self.table);
+        tx.delete(delete_user, Some(Fail::Missing))?;
+        let claims = [
+            user.username_key.as_deref().map(keys::username_claim),
+            user.email_key.as_deref().map(keys::email_claim),
+            user.device_key.clone(),
+        ];
+        for claim in claims.into_iter().flatten() {
+            tx.delete(release_claim(claim, user.id), None)?;
+        }
+        for purpose in [Purpose::VerifyEmail, Purpose::ResetPassword] {
+            tx.delete_key(keys::one_time(user.id, purpose))?;
+        }
+        tx.send(&self.client).await
+    }
+
+    /// Replaces a user's password hash (used to upgrade hashes made with older parameters).
+    pub async fn set_password_hash(&self, user_id: Uuid, hash: &str, now: UnixMs) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(keys::user(user_id).into_attributes()))
+            .update_expression("SET password_hash = :hash, updated_at = :now")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":hash", s(hash))
+            .expression_attribute_values(":now", ms(now))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: UnixMs = UnixMs::from_ms(1_795_000_000_123);
+
+    fn account() -> UserRecord {
+        let account = NewAccount {
+            username: Some(("Jane".to_owned(), "jane".to_owned())),
+            email: None,
+            display_name: Some("Jane".to_owned()),
+            first_name: None,
+            last_name: None,
+            role: "reader".to_owned(),
+            tier: "free".to_owned(),
+            password_hash: "$argon2id$hash".to_owned(),
+        };
+        UserRecord::new_account(Uuid::nil(), account, NOW)
+    }
+
+    #[test]
+    fn constructors_key_the_records() {
+        let user = account();
+        assert_eq!((user.pk.as_str(), user.sk.as_str()), ("USER#00000000-0000-0000-0000-000000000000", "PROFILE"));
+        assert_eq!((user.username_key.as_deref(), user.email.as_deref()), (Some("jane"), None));
+        assert_eq!((user.version, user.created_at, user.expires_at), (1, NOW, None));
+
+        let expires = NOW.plus(std::time::Duration::from_secs(60));
+        let guest = UserRecord::new_guest(Uuid::nil(), "DEVICE#x", "Guest", "reader", "free", NOW, expires);
+        assert_eq!((&guest.pk, &guest.sk), (&user.pk, &user.sk));
+        assert_eq!((guest.is_guest, guest.ttl), (true, Some(1_795_000_060)));
+        assert!(guest.is_live(NOW) && !guest.is_live(expires));
+
+        let claim = ClaimRecord::new_device("DEVICE#x".to_owned(), Uuid::nil(), expires);
+        assert_eq!((claim.pk.as_str(), claim.sk.as_str(), claim.ttl), ("DEVICE#x", "CLAIM", Some(1_795_000_060)));
+    }
+
+    #[test]
+    fn records_are_stored_with_their_keys_and_plain_numbers() {
+        let item = to_item(&account()).expect("item");
+        assert_eq!(item["pk"], s("USER#00000000-0000-0000-0000-000000000000"));
+        assert_eq!(item["sk"], s("PROFILE"));
+        assert_eq!(item["created_at"], n(1_795_000_000_123));
+        assert!(!item.contains_key("expires_at") && !item.contains_key("email"));
+        let back: UserRecord = from_item(item).expect("record");
+        assert_eq!(back.updated_at, NOW);
+    }
+
+    #[test]
+    fn profile_expression_sets_and_removes_only_what_changes() {
+        let changes = ProfileChanges {
+            email: Some(("Jane@Example.com".to_owned(), "jane@example.com".to_owned())),
+            email_verified: Some(false),
+            first_name: Some(Some("Jane".to_owned())),
+            last_name: Some(None),
+            ..Default::default()
+        };
+        let (expression, names, values) = changes.expression(NOW);
+        assert_eq!(
+            expression,
+            "SET updated_at = :now, #version = #version + :one, #email = :email, #email_key = :email_key, \
+             #email_verified = :email_verified, #first_name = :first_name REMOVE #last_name"
+        );
+        let mut names: Vec<_> = names.into_iter().collect();
+        names.sort();
+        let expected = ["email", "email_key", "email_verified", "first_name", "last_name", "version"];
+        assert_eq!(names, expected.map(|f| (format!("#{f}"), f.to_owned())));
+        assert_eq!(values.len(), 6);
+        assert_eq!(values[":now"], n(1_795_000_000_123));
+        assert_eq!(values[":one"], n(1));
+        assert_eq!(values[":email_key"], s("jane@example.com"));
+        assert_eq!(values[":email_verified"], AttributeValue::Bool(false));
+        assert!(!values.contains_key(":last_name"));
+    }
+
+    #[test]
+    fn an_empty_change_only_bumps_the_version() {
+        let (expression, names, values) = ProfileChanges::default().expression(NOW);
+        assert_eq!(expression, "SET updated_at = :now, #version = #version + :one");
+        assert_eq!(names.len(), 1);
+        assert_eq!(values.len(), 2);
+    }
+
+    #[test]
+    fn applied_changes_match_the_write() {
+        let user = account();
+        let changes = ProfileChanges {
+            username: Some(("Janet".to_owned(), "janet".to_owned())),
+            last_name: Some(Some("Doe".to_owned())),
+            ..Default::default()
+        };
+        let later = NOW.plus(std::time::Duration::from_secs(1));
+        let next = changes.apply(&user, later);
+        assert_eq!((next.username.as_deref(), next.username_key.as_deref()), (Some("Janet"), Some("janet")));
+        assert_eq!((next.last_name.as_deref(), next.version, next.updated_at), (Some("Doe"), 2, later));
+        assert_eq!(next.created_at, NOW);
+    }
+}
