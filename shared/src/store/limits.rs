@@ -8,7 +8,7 @@ use super::keys;
 use super::sessions::SessionRecord;
 use super::tx::Tx;
 use super::users::ClaimRecord;
-use super::{classify, from_item, n, sort_key, to_item, Store, StoreError};
+use super::{from_item, n, sort_key, to_item, written, Store, StoreError};
 use crate::clock::UnixMs;
 
 /// Consecutive login failures of one identifier (an account's or not), and its lock.
@@ -57,11 +57,7 @@ impl Store {
             .expression_attribute_values(":ttl", n(ttl))
             .send()
             .await;
-        match out {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(false),
-            Err(e) => Err(classify(e)),
-        }
+        written(out)
     }
 
     /// The owner of a login identifier's claim (if any) and the identifier's back-off state,
@@ -96,11 +92,7 @@ impl Store {
                 .condition_expression("failures = :previous")
                 .expression_attribute_values(":previous", n(i64::from(failures))),
         };
-        match put.send().await {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(false),
-            Err(e) => Err(classify(e)),
-        }
+        written(put.send().await)
     }
 
     /// Stores a new session and forgets the identifier's failures, in one transaction.

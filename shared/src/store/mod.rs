@@ -98,6 +98,20 @@ where
     }
 }
 
+/// The outcome of a conditional write: `true` when it happened, `false` when its condition
+/// did not hold; any other failure is classified.
+fn written<O, E, R>(result: Result<O, SdkError<E, R>>) -> Result<bool, StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) if e.as_service_error().and_then(|s| s.code()) == Some("ConditionalCheckFailedException") => Ok(false),
+        Err(e) => Err(classify(e)),
+    }
+}
+
 /// A request that could not even be built: a bug.
 fn internal(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
     StoreError::Internal(Box::new(e))

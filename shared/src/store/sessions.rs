@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::keys::{self, Key};
-use super::{classify, failed_condition_item, from_item, ms, n, s, to_item, Store, StoreError};
+use super::{classify, failed_condition_item, from_item, ms, n, s, to_item, written, Store, StoreError};
 use crate::clock::UnixMs;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -67,44 +67,28 @@ pub struct NewSession {
 
 impl SessionRecord {
     pub fn new(session: NewSession) -> Self {
-        let NewSession {
-            session_id,
-            user_id,
-            now,
-            idle_expires_at,
-            expires_at,
-            current_hash,
-            generation,
-            role,
-            tier,
-            guest,
-            credentials_version,
-            device_key,
-            user_agent,
-            ip,
-        } = session;
-        let key = keys::session(user_id, session_id);
+        let key = keys::session(session.user_id, session.session_id);
         SessionRecord {
             pk: key.pk,
             sk: key.sk,
-            session_id,
-            user_id,
-            created_at: now,
-            last_used_at: now,
-            idle_expires_at,
-            expires_at,
-            current_hash,
+            session_id: session.session_id,
+            user_id: session.user_id,
+            created_at: session.now,
+            last_used_at: session.now,
+            idle_expires_at: session.idle_expires_at,
+            expires_at: session.expires_at,
+            current_hash: session.current_hash,
             previous_hash: None,
             rotated_at: None,
-            generation,
-            role,
-            tier,
-            guest,
-            credentials_version,
-            device_key,
-            user_agent,
-            ip,
-            ttl: idle_expires_at.min(expires_at).to_unix_secs(),
+            generation: session.generation,
+            role: session.role,
+            tier: session.tier,
+            guest: session.guest,
+            credentials_version: session.credentials_version,
+            device_key: session.device_key,
+            user_agent: session.user_agent,
+            ip: session.ip,
+            ttl: session.idle_expires_at.min(session.expires_at).to_unix_secs(),
         }
     }
 
@@ -230,11 +214,7 @@ impl Store {
             .condition_expression("attribute_exists(pk)")
             .send()
             .await;
-        match out {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(false),
-            Err(e) => Err(classify(e)),
-        }
+        written(out)
     }
 
     /// Every session record of a user, live or not (strongly consistent).
