@@ -15,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = format!("{req:?}");
     let _ = (req.bearer_token(), req.user_agent(), req.json_object(true).map(|o| o.finish()));
     if let Resolution::Found(spec, params) = resolve(&req.method, &req.path) {
-        let _ = (spec.route.rate_scope(), params.get("id").map(|id| id.parse::<uuid::Uuid>()));
+        let _ = (spec.route.rate().scope(), spec.route.wire(), params.get("id").map(|id| id.parse::<uuid::Uuid>()));
     }
     let response = bookshelf::wire::native::problem::problem(&bookshelf::error::Error::NotFound, &req.request_id);
     let _ = bookshelf::web::lambda::into_lambda(response);

@@ -4,8 +4,8 @@
 #![no_main]
 
 use bookshelf::domain::{check_display_name, check_real_name, Email, Password, Username};
+use bookshelf::password::UserAttributes;
 use bookshelf::web::{body::JsonObject, request::ApiRequest};
-use bookshelf::password::{read_new_password, UserAttributes};
 use http::{header, HeaderValue, Method};
 use libfuzzer_sys::fuzz_target;
 
@@ -59,5 +59,5 @@ fn read_fields(body: &mut JsonObject) {
         last_name: None,
         display_name: display_name.as_deref(),
     };
-    let _ = read_new_password(body, "password", raw, user);
+    let _ = body.new_password("password", raw, user);
 }

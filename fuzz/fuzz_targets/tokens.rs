@@ -9,9 +9,9 @@ use std::sync::OnceLock;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
 use bookshelf::config::Config;
-use bookshelf::web::request::ApiRequest;
 use bookshelf::keys::KeySet;
 use bookshelf::tokens::{OneTimeToken, Purpose, RefreshToken, TokenService};
+use bookshelf::web::request::ApiRequest;
 use http::{header, HeaderValue, Method};
 use libfuzzer_sys::fuzz_target;
 
