@@ -808,7 +808,7 @@ async fn main() {
     let env = Env {
         endpoint,
         table: format!("bench-{}", uuid::Uuid::new_v4().simple()),
-        keys: bookshelf::keys::generate_document().unwrap(),
+        keys: bookshelf::signing_keys::generate_document().unwrap(),
         outbox: std::env::temp_dir().join(format!("bench-outbox-{}", uuid::Uuid::new_v4().simple())),
     };
     let state = env.state().await;

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
 use bookshelf::config::Config;
-use bookshelf::keys::KeySet;
+use bookshelf::signing_keys::KeySet;
 use bookshelf::tokens::{OneTimeToken, Purpose, RefreshToken, TokenService};
 use bookshelf::web::request::ApiRequest;
 use http::{header, HeaderValue, Method};
@@ -18,7 +18,7 @@ use libfuzzer_sys::fuzz_target;
 fn service() -> &'static TokenService {
     static SERVICE: OnceLock<TokenService> = OnceLock::new();
     SERVICE.get_or_init(|| {
-        let doc = bookshelf::keys::generate_document().expect("keys");
+        let doc = bookshelf::signing_keys::generate_document().expect("keys");
         let config = Config::from_lookup(|name| match name {
             "TABLE_NAME" => Some("fuzz".into()),
             "JWT_KEYS" => Some(doc.clone()),

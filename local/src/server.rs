@@ -82,7 +82,7 @@ impl LocalApi {
         let path = req.uri().path().to_owned();
         // Refused before any function would run in AWS: the gateway's answers, natively.
         let early = |error: Error| {
-            let response = dispatch::failure(Wire::Native.codec(), &error, request_id);
+            let response = dispatch::failure(Wire::Native, &error, request_id);
             tracing::info!(request_id, method = %method, path = %path, status = response.status.as_u16(), "request");
             response
         };

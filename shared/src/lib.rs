@@ -3,8 +3,8 @@
 //! A request flows one way: an event or a socket → [`web::request::ApiRequest`] →
 //! [`web::dispatch`] (per-IP window, then the route's handler from [`routes`]) → a handler in
 //! [`handlers`] reads the body ([`web::body`]) into [`domain`] types → [`auth`], [`tokens`],
-//! [`password`] and [`store`] → an [`outcome::Outcome`] or an [`error::Error`] → the route's
-//! wire format ([`wire`]) writes the [`web::response::ApiResponse`].
+//! [`password`] and [`store`] → an [`outcome`] or an [`error::Error`] → the route's wire format
+//! ([`wire`]) writes the [`web::response::ApiResponse`].
 
 pub mod audit;
 pub mod auth;
@@ -15,7 +15,6 @@ pub mod domain;
 pub mod error;
 pub mod handlers;
 pub mod jwt_crypto;
-pub mod keys;
 pub mod logging;
 pub mod mail;
 pub mod outcome;
@@ -23,6 +22,7 @@ pub mod password;
 pub mod rate;
 pub mod routes;
 pub mod sdk_http;
+pub mod signing_keys;
 pub mod state;
 pub mod store;
 pub mod tokens;

@@ -1,6 +1,7 @@
 //! What a handler did, before any wire format: the seam between the core and the formats
-//! clients read. A handler returns an [`Outcome`] (or an [`crate::error::Error`]); the route's
-//! [`crate::wire::Codec`] writes it.
+//! clients read. Each handler returns one of these types (or an [`crate::error::Error`]);
+//! the route's wire format (`crate::wire`) writes it. One type per kind of answer, so a
+//! function's binary links the writing of its own answers only.
 
 use uuid::Uuid;
 
@@ -8,44 +9,60 @@ use crate::auth::issue::IssuedTokens;
 use crate::store::{SessionRecord, UserRecord};
 use crate::tokens::AccessClaims;
 
+/// A session's tokens: just opened, or continued by a refresh.
 #[derive(Debug)]
-pub enum Outcome {
-    /// A session's tokens: just opened, or continued by a refresh. `user` is the account when
-    /// the route answers it; `created` when this call created the account.
-    Tokens { tokens: IssuedTokens, user: Option<Box<UserRecord>>, created: bool },
-    /// The caller's account, fresh from the database.
-    User(Box<UserRecord>),
-    /// An access token whose session and user are live right now.
-    Active(AccessClaims),
-    /// The caller's live sessions; `current` is the one the request came with.
-    Sessions { sessions: Vec<SessionRecord>, current: Uuid },
-    /// A mail was sent, or (for a password reset) may have been: the answer must not tell.
-    Mailed(Mailing),
-    /// Done; there is nothing to tell.
-    Done,
-    /// The public signing keys (a JWKS document).
-    Keys(serde_json::Value),
+pub struct SignedIn {
+    pub tokens: IssuedTokens,
+    /// The account, where the route answers it (not on refresh).
+    pub user: Option<Box<UserRecord>>,
+    /// This call created the account.
+    pub created: bool,
 }
 
-/// Which mail an [`Outcome::Mailed`] is about.
+impl SignedIn {
+    /// Tokens without the account (refresh).
+    pub fn refreshed(tokens: IssuedTokens) -> Self {
+        SignedIn { tokens, user: None, created: false }
+    }
+
+    /// Tokens with the account they were issued to; `created` when this call made it.
+    pub fn account(tokens: IssuedTokens, user: UserRecord, created: bool) -> Self {
+        SignedIn { tokens, user: Some(Box::new(user)), created }
+    }
+}
+
+/// The caller's account, fresh from the database.
+#[derive(Debug)]
+pub struct Account(pub Box<UserRecord>);
+
+impl From<UserRecord> for Account {
+    fn from(user: UserRecord) -> Self {
+        Account(Box::new(user))
+    }
+}
+
+/// An access token whose session and user are live right now.
+#[derive(Debug)]
+pub struct Active(pub AccessClaims);
+
+/// The caller's live sessions; `current` is the one the request came with.
+#[derive(Debug)]
+pub struct Sessions {
+    pub sessions: Vec<SessionRecord>,
+    pub current: Uuid,
+}
+
+/// A mail was sent, or (for a password reset) may have been: the answer must not tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mailing {
+pub enum Mailed {
     Verification,
     PasswordReset,
 }
 
-impl Outcome {
-    /// Tokens without the account (refresh).
-    pub fn tokens(tokens: IssuedTokens) -> Self {
-        Outcome::Tokens { tokens, user: None, created: false }
-    }
+/// Done; there is nothing to tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Done;
 
-    /// Tokens with the account they were issued to.
-    pub fn signed_in(tokens: IssuedTokens, user: UserRecord, created: bool) -> Self {
-        Outcome::Tokens { tokens, user: Some(Box::new(user)), created }
-    }
-
-    pub fn user(user: UserRecord) -> Self {
-        Outcome::User(Box::new(user))
-    }
-}
+/// The public signing keys (a JWKS document).
+#[derive(Debug)]
+pub struct Keys(pub serde_json::Value);

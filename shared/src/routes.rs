@@ -12,10 +12,10 @@ use std::collections::HashMap;
 use http::Method;
 
 use crate::error::Error;
-use crate::outcome::Outcome;
 use crate::rate::RateScope;
 use crate::state::AppState;
 use crate::web::request::ApiRequest;
+use crate::web::response::ApiResponse;
 use crate::wire::Wire;
 
 #[derive(Debug)]
@@ -57,9 +57,10 @@ impl RatePolicy {
     }
 }
 
-/// A route's handler as a plain function pointer, so a Lambda's `main` can name only its own
-/// handler and the linker drops every other one (smaller binaries, faster links).
-pub type Handler = for<'a> fn(&'a AppState, &'a ApiRequest) -> BoxFuture<'a, Result<Outcome, Error>>;
+/// A route's entry as a plain function pointer: its handler, with the outcome written in the
+/// route's wire format. A Lambda's `main` names only its own, so the linker drops every other
+/// handler and the writing of answers it never gives (smaller binaries, faster links).
+pub type Handler = for<'a> fn(&'a AppState, &'a ApiRequest) -> BoxFuture<'a, Result<ApiResponse, Error>>;
 pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
 pub const API_PREFIX: &str = "/api/v1/auth";
@@ -96,12 +97,12 @@ macro_rules! routes {
             use super::*;
 
             $(
-                pub fn $entry<'a>(state: &'a AppState, req: &'a ApiRequest) -> BoxFuture<'a, Result<Outcome, Error>> {
-                    Box::pin($handler(state, req))
+                pub fn $entry<'a>(state: &'a AppState, req: &'a ApiRequest) -> BoxFuture<'a, Result<ApiResponse, Error>> {
+                    Box::pin(async move { Ok(Route::$route.wire().encode($handler(state, req).await?)) })
                 }
             )*
 
-            pub fn fallback<'a>(_: &'a AppState, req: &'a ApiRequest) -> BoxFuture<'a, Result<Outcome, Error>> {
+            pub fn fallback<'a>(_: &'a AppState, req: &'a ApiRequest) -> BoxFuture<'a, Result<ApiResponse, Error>> {
                 Box::pin(std::future::ready(Err(match resolve(&req.method, &req.path) {
                     Resolution::MethodNotAllowed => Error::MethodNotAllowed,
                     _ => Error::NotFound,

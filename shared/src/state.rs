@@ -2,8 +2,8 @@
 
 use crate::clock::Clock;
 use crate::config::{Config, KeySource};
-use crate::keys::{self, KeyError, KeySet};
 use crate::mail::Mailer;
+use crate::signing_keys::{self as keys, KeyError, KeySet};
 use crate::store::Store;
 use crate::tokens::TokenService;
 

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::config::Config;
-use crate::keys::{KeySet, SigningKey};
+use crate::signing_keys::{KeySet, SigningKey};
 
 /// The `typ` header of every access token (RFC 9068).
 pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
@@ -320,7 +320,7 @@ pub fn sha256_b64(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
     use crate::config::Config;
-    use crate::keys;
+    use crate::signing_keys as keys;
 
     fn service(alg: &str) -> TokenService {
         let doc = keys::generate_document().expect("keys");

@@ -12,8 +12,8 @@ use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNIN
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD as B64};
 use base64::Engine;
 use bookshelf::config::JwtAlgorithm;
-use bookshelf::keys::{KeyDocument, KeyEntry, KeySet, SigningKey};
 use bookshelf::routes;
+use bookshelf::signing_keys::{KeyDocument, KeyEntry, KeySet, SigningKey};
 use bookshelf::web::dispatch;
 use bookshelf_tests::{
     http, jwt_claims, key_document, request, serve_http, strong_password, unique, Account, Reply, TestApp,

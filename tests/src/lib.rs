@@ -49,7 +49,7 @@ pub fn dynamodb_endpoint() -> String {
 /// tokens with it to prove what a valid signature alone does not buy).
 pub fn key_document() -> String {
     static DOC: OnceLock<String> = OnceLock::new();
-    DOC.get_or_init(|| bookshelf::keys::generate_document().unwrap()).clone()
+    DOC.get_or_init(|| bookshelf::signing_keys::generate_document().unwrap()).clone()
 }
 
 /// One test's service: its own table, its own clock, the shared database.

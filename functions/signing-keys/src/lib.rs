@@ -1,7 +1,7 @@
 //! The template's `SigningKeys` custom resource: CloudFormation asks, this always answers.
 //!
 //! Create, and an Update that points at a secret without a value, generate a fresh key
-//! document with [`bookshelf::keys::generate_document`] and write it to the stack's secret
+//! document with [`bookshelf::signing_keys::generate_document`] and write it to the stack's secret
 //! with `PutSecretValue`. Keys already in the secret are kept, so a stack update never
 //! invalidates every token. Delete does nothing: CloudFormation deletes the secret itself.
 //!
@@ -62,7 +62,7 @@ pub enum Failure {
     #[error("PutSecretValue failed: {0}")]
     Put(String),
     #[error("could not generate the keys: {0}")]
-    Generate(#[from] bookshelf::keys::KeyError),
+    Generate(#[from] bookshelf::signing_keys::KeyError),
     #[error("no answer from Secrets Manager before the function's deadline")]
     Deadline,
     #[error("the handler panicked")]
@@ -198,7 +198,7 @@ pub async fn apply(client: &Client, request: &Request, request_id: &str) -> Resu
     if has_current_value(described.version_ids_to_stages.as_ref()) {
         return Ok(Done::Kept);
     }
-    let document = bookshelf::keys::generate_document()?;
+    let document = bookshelf::signing_keys::generate_document()?;
     client
         .put_secret_value()
         .secret_id(secret_arn)

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
 use bookshelf::config::JwtAlgorithm;
-use bookshelf::keys::KeySet;
+use bookshelf::signing_keys::KeySet;
 use http_body_util::BodyExt;
 use hyper_util::rt::TokioIo;
 use serde_json::json;
@@ -246,7 +246,7 @@ async fn create_writes_a_key_document_that_a_cold_start_reads() {
     assert_eq!(content_type.as_deref(), Some(""), "the pre-signed URL is signed without a content type");
 
     // What the custom resource wrote is what a function reads at cold start.
-    let document = bookshelf::keys::read_secret(&server.client(), SECRET_ARN).await.expect("read");
+    let document = bookshelf::signing_keys::read_secret(&server.client(), SECRET_ARN).await.expect("read");
     assert_eq!(server.fake().secret.as_deref(), Some(document.as_str()));
     let keys = KeySet::parse(&document, JwtAlgorithm::Es256).expect("es256");
     assert_eq!(keys.jwks()["keys"].as_array().map(Vec::len), Some(1));
@@ -257,7 +257,7 @@ async fn create_writes_a_key_document_that_a_cold_start_reads() {
 
 #[tokio::test]
 async fn update_keeps_the_keys_already_in_the_secret() {
-    let existing = bookshelf::keys::generate_document().expect("keys");
+    let existing = bookshelf::signing_keys::generate_document().expect("keys");
     let server = Server::start(Fake { secret: Some(existing.clone()), ..Fake::default() }).await;
     let answer = server.respond(server.event("Update")).await.expect("answered");
     assert_eq!(answer.status, Status::Success);

@@ -10,7 +10,7 @@ use crate::auth::bearer::authenticate;
 use crate::domain::{email_key, Email};
 use crate::error::Error;
 use crate::mail;
-use crate::outcome::{Mailing, Outcome};
+use crate::outcome::{Done, Mailed};
 use crate::password::{self, UserAttributes};
 use crate::rate::RateScope;
 use crate::state::AppState;
@@ -61,7 +61,7 @@ async fn mail_token(
     Ok(Ok(()))
 }
 
-pub async fn request_verification(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error> {
+pub async fn request_verification(state: &AppState, req: &ApiRequest) -> Result<Mailed, Error> {
     let auth = authenticate(state, req).await?;
     req.json_object(true)?;
     let user = auth.user;
@@ -82,10 +82,10 @@ pub async fn request_verification(state: &AppState, req: &ApiRequest) -> Result<
         return Err(Error::rate_limited(RateScope::Verification, retry_after));
     }
     audit(req, "email_verification", "sent", Some(user.id));
-    Ok(Outcome::Mailed(Mailing::Verification))
+    Ok(Mailed::Verification)
 }
 
-pub async fn verify_email(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error> {
+pub async fn verify_email(state: &AppState, req: &ApiRequest) -> Result<Done, Error> {
     let mut body = req.json_object(false)?;
     let raw = body.req_str("token");
     body.finish()?;
@@ -94,7 +94,7 @@ pub async fn verify_email(state: &AppState, req: &ApiRequest) -> Result<Outcome,
     match state.store.verify_email(token.user_id, &token.hash(), state.clock.now()).await {
         Ok(()) => {
             audit(req, "verify_email", "success", Some(token.user_id));
-            Ok(Outcome::Done)
+            Ok(Done)
         }
         Err(StoreError::Missing) => {
             audit(req, "verify_email", "invalid_token", None);
@@ -105,7 +105,7 @@ pub async fn verify_email(state: &AppState, req: &ApiRequest) -> Result<Outcome,
 }
 
 /// Always the same 202, whether or not the address belongs to an account.
-pub async fn forgot(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error> {
+pub async fn forgot(state: &AppState, req: &ApiRequest) -> Result<Mailed, Error> {
     let started = Instant::now();
     let mut body = req.json_object(false)?;
     let raw = body.req_str("email");
@@ -136,10 +136,10 @@ pub async fn forgot(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error
     if let Some(rest) = FORGOT_MIN_DURATION.checked_sub(started.elapsed()) {
         tokio::time::sleep(rest).await;
     }
-    Ok(Outcome::Mailed(Mailing::PasswordReset))
+    Ok(Mailed::PasswordReset)
 }
 
-pub async fn reset(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error> {
+pub async fn reset(state: &AppState, req: &ApiRequest) -> Result<Done, Error> {
     let mut body = req.json_object(false)?;
     let raw_token = body.req_str("token");
     let raw_new = body.req_str("new_password");
@@ -184,5 +184,5 @@ pub async fn reset(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error>
         tracing::error!(request_id = %req.request_id, user_id = %user.id, error = %e, "login back-off not cleared after reset");
     }
     audit(req, "password_reset", "success", Some(user.id));
-    Ok(Outcome::Done)
+    Ok(Done)
 }

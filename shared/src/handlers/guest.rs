@@ -10,7 +10,7 @@ use crate::auth::session;
 use crate::clock::UnixMs;
 use crate::domain::{check_display_name, Email, Username, DEFAULT_ROLE, DEFAULT_TIER};
 use crate::error::Error;
-use crate::outcome::Outcome;
+use crate::outcome::SignedIn;
 use crate::password::{self, UserAttributes};
 use crate::state::AppState;
 use crate::store::keys::device_claim;
@@ -21,7 +21,7 @@ pub const GUEST_DISPLAY_NAME: &str = "Guest User";
 /// Attempts before giving up on a device whose claim keeps changing under us.
 const ATTEMPTS: usize = 3;
 
-pub async fn create(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error> {
+pub async fn create(state: &AppState, req: &ApiRequest) -> Result<SignedIn, Error> {
     let mut body = req.json_object(false)?;
     let device_id = body.req_str("device_id");
     if device_id.as_deref().is_some_and(|d| !(8..=200).contains(&d.chars().count())) {
@@ -42,7 +42,7 @@ pub async fn create(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error
                 let (session, refresh) = session::open(state, &user, req, now)?;
                 if state.store.touch_guest(user.id, &claim_pk, expires_at, now, Some(&session)).await? {
                     audit(req, "guest", "returning", Some(user.id));
-                    return Ok(Outcome::signed_in(issue(state, &session, &refresh, now)?, user, false));
+                    return Ok(SignedIn::account(issue(state, &session, &refresh, now)?, user, false));
                 }
             }
             continue;
@@ -53,7 +53,7 @@ pub async fn create(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error
         match state.store.create_guest(&user, &claim, &session, now).await {
             Ok(()) => {
                 audit(req, "guest", "created", Some(user.id));
-                return Ok(Outcome::signed_in(issue(state, &session, &refresh, now)?, user, true));
+                return Ok(SignedIn::account(issue(state, &session, &refresh, now)?, user, true));
             }
             // Another first call for this device won; the next round returns its guest.
             Err(StoreError::Conflict(Claim::Device)) => continue,
@@ -67,7 +67,7 @@ fn new_guest(device_key: &str, now: UnixMs, expires_at: UnixMs) -> UserRecord {
     UserRecord::new_guest(Uuid::now_v7(), device_key, GUEST_DISPLAY_NAME, DEFAULT_ROLE, DEFAULT_TIER, now, expires_at)
 }
 
-pub async fn upgrade(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error> {
+pub async fn upgrade(state: &AppState, req: &ApiRequest) -> Result<SignedIn, Error> {
     let auth = authenticate(state, req).await?;
     if !auth.user.is_guest {
         audit(req, "guest_upgrade", "not_guest", Some(auth.user.id));
@@ -133,5 +133,5 @@ pub async fn upgrade(state: &AppState, req: &ApiRequest) -> Result<Outcome, Erro
         tracing::error!(request_id = %req.request_id, user_id = %user.id, error = %e, "guest sessions not deleted");
     }
     audit(req, "guest_upgrade", "success", Some(user.id));
-    Ok(Outcome::signed_in(issue(state, &session, &refresh, now)?, user, false))
+    Ok(SignedIn::account(issue(state, &session, &refresh, now)?, user, false))
 }

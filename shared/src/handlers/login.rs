@@ -7,14 +7,14 @@ use crate::auth::issue::issue;
 use crate::auth::session;
 use crate::domain::{email_key, username_key, Password};
 use crate::error::Error;
-use crate::outcome::Outcome;
+use crate::outcome::SignedIn;
 use crate::password;
 use crate::rate::{self, RateScope};
 use crate::state::AppState;
 use crate::store::keys::{email_claim, login_backoff, username_claim};
 use crate::web::request::ApiRequest;
 
-pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error> {
+pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<SignedIn, Error> {
     let mut body = req.json_object(false)?;
     let username = body.opt_str("username");
     let email = body.opt_str("email");
@@ -82,5 +82,5 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error
         state.store.put_session(&session).await?;
     }
     audit(req, "login", "success", Some(user.id));
-    Ok(Outcome::signed_in(issue(state, &session, &refresh, now)?, user, false))
+    Ok(SignedIn::account(issue(state, &session, &refresh, now)?, user, false))
 }

@@ -4,12 +4,12 @@
 use crate::audit::{audit, refused};
 use crate::auth::bearer::{live_session, verified_claims};
 use crate::error::Error;
-use crate::outcome::Outcome;
+use crate::outcome::Done;
 use crate::state::AppState;
 use crate::tokens::RefreshToken;
 use crate::web::request::ApiRequest;
 
-pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error> {
+pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<Done, Error> {
     let claims =
         req.bearer_token().and_then(|token| verified_claims(state, token)).map_err(|e| refused(req, "logout", e))?;
     let mut body = req.json_object(true)?;
@@ -42,5 +42,5 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error
         state.store.delete_session(user_id, session_id).await?;
         audit(req, "logout", "success", Some(user_id));
     }
-    Ok(Outcome::Done)
+    Ok(Done)
 }

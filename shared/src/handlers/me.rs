@@ -7,7 +7,7 @@ use crate::auth::bearer::authenticate;
 use crate::auth::reauth::require_password;
 use crate::domain::{check_display_name, check_real_name, Email, Username};
 use crate::error::Error;
-use crate::outcome::Outcome;
+use crate::outcome::{Account, Done};
 use crate::state::AppState;
 use crate::store::{ProfileChanges, StoreError, UserRecord};
 use crate::web::body::{JsonObject, Patch};
@@ -18,9 +18,9 @@ pub const MAX_PREFERENCES_BYTES: usize = 4 * 1024;
 /// How often a profile write is retried after losing an optimistic-locking race.
 const UPDATE_ATTEMPTS: usize = 3;
 
-pub async fn get(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error> {
+pub async fn get(state: &AppState, req: &ApiRequest) -> Result<Account, Error> {
     let auth = authenticate(state, req).await?;
-    Ok(Outcome::user(auth.user))
+    Ok(auth.user.into())
 }
 
 /// A validated PATCH body, independent of the user it is applied to.
@@ -88,7 +88,7 @@ impl ProfileInput {
     }
 }
 
-pub async fn update(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error> {
+pub async fn update(state: &AppState, req: &ApiRequest) -> Result<Account, Error> {
     let auth = authenticate(state, req).await?;
     let mut body = req.json_object(false)?;
     let input = ProfileInput::read(&mut body);
@@ -115,7 +115,7 @@ pub async fn update(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error
         match state.store.update_user(&user, &changes, now).await {
             Ok(updated) => {
                 audit(req, "update_profile", "success", Some(updated.id));
-                return Ok(Outcome::user(updated));
+                return Ok(updated.into());
             }
             // Another request changed the account first: apply this one on top of it.
             Err(StoreError::Stale) if attempt < UPDATE_ATTEMPTS => {
@@ -131,7 +131,7 @@ pub async fn update(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error
     Err(Error::Conflict)
 }
 
-pub async fn delete(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error> {
+pub async fn delete(state: &AppState, req: &ApiRequest) -> Result<Done, Error> {
     let auth = authenticate(state, req).await?;
     let mut body = req.json_object(true)?;
     let password = body.opt_str("password");
@@ -155,5 +155,5 @@ pub async fn delete(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error
         tracing::warn!(request_id = %req.request_id, user_id = %user_id, error = %e, "post-delete session sweep failed");
     }
     audit(req, "delete_account", "success", Some(user_id));
-    Ok(Outcome::Done)
+    Ok(Done)
 }

@@ -1,7 +1,7 @@
 //! One module per endpoint. A handler reads its request, does its work through `auth`,
-//! `tokens`, `password` and `store`, and returns what happened as an
-//! [`Outcome`](crate::outcome::Outcome) (or an [`Error`](crate::error::Error)); it never writes
-//! a response body, so the same handler serves every wire format.
+//! `tokens`, `password` and `store`, and returns what happened as one of the types of
+//! [`crate::outcome`] (or an [`Error`](crate::error::Error)); it never writes a response body,
+//! so the same handler serves every wire format.
 
 pub mod email;
 pub mod guest;

@@ -7,13 +7,13 @@ use crate::auth::issue::issue;
 use crate::auth::reauth::require_password;
 use crate::auth::session;
 use crate::error::Error;
-use crate::outcome::Outcome;
+use crate::outcome::SignedIn;
 use crate::password::{self, UserAttributes};
 use crate::state::AppState;
 use crate::store::StoreError;
 use crate::web::request::ApiRequest;
 
-pub async fn change(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error> {
+pub async fn change(state: &AppState, req: &ApiRequest) -> Result<SignedIn, Error> {
     let auth = authenticate(state, req).await?;
     if auth.user.is_guest {
         return Err(Error::Forbidden("Guest accounts have no password; upgrade the account first."));
@@ -48,5 +48,5 @@ pub async fn change(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error
         tracing::error!(request_id = %req.request_id, user_id = %user.id, error = %e, "old sessions not deleted");
     }
     audit(req, "change_password", "success", Some(user.id));
-    Ok(Outcome::signed_in(issue(state, &session, &refresh, now)?, user, false))
+    Ok(SignedIn::account(issue(state, &session, &refresh, now)?, user, false))
 }

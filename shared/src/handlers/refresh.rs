@@ -5,13 +5,13 @@ use crate::audit::audit;
 use crate::auth::issue::issue;
 use crate::clock::UnixMs;
 use crate::error::Error;
-use crate::outcome::Outcome;
+use crate::outcome::SignedIn;
 use crate::state::AppState;
 use crate::store::{Rotate, Rotation, SessionRecord};
 use crate::tokens::RefreshToken;
 use crate::web::request::ApiRequest;
 
-pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error> {
+pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<SignedIn, Error> {
     let mut body = req.json_object(false)?;
     let presented = body.req_str("refresh_token");
     body.finish()?;
@@ -42,7 +42,7 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error
                 return Err(Error::InvalidRefreshToken);
             }
             audit(req, "refresh", "success", Some(session.user_id));
-            Ok(Outcome::tokens(issue(state, &session, &successor, now)?))
+            Ok(SignedIn::refreshed(issue(state, &session, &successor, now)?))
         }
         Rotation::Rejected(None) => {
             audit(req, "refresh", "invalid_refresh_token", None);
@@ -74,7 +74,7 @@ async fn judge_rejected(
     presented: &RefreshToken,
     successor: &RefreshToken,
     now: UnixMs,
-) -> Result<Outcome, Error> {
+) -> Result<SignedIn, Error> {
     if !session.is_live(now) {
         audit(req, "refresh", "invalid_refresh_token", Some(session.user_id));
         return Err(Error::InvalidRefreshToken);
@@ -85,7 +85,7 @@ async fn judge_rejected(
         && session.rotated_at.is_some_and(|at| now.saturating_sub(at) <= grace_ms);
     if just_rotated {
         audit(req, "refresh", "grace_replay", Some(session.user_id));
-        return Ok(Outcome::tokens(issue(state, session, successor, now)?));
+        return Ok(SignedIn::refreshed(issue(state, session, successor, now)?));
     }
     if presented.generation < session.generation {
         state.store.delete_session(session.user_id, session.session_id).await?;

@@ -7,13 +7,13 @@ use crate::auth::issue::issue;
 use crate::auth::session;
 use crate::domain::{check_display_name, check_real_name, Email, Username, DEFAULT_ROLE, DEFAULT_TIER};
 use crate::error::Error;
-use crate::outcome::Outcome;
+use crate::outcome::SignedIn;
 use crate::password::{self, UserAttributes};
 use crate::state::AppState;
 use crate::store::{NewAccount, UserRecord};
 use crate::web::request::ApiRequest;
 
-pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error> {
+pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<SignedIn, Error> {
     let mut body = req.json_object(false)?;
     let raw_username = body.opt_str("username");
     let raw_email = body.opt_str("email");
@@ -91,5 +91,5 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error
         return Err(error);
     }
     audit(req, "register", "success", Some(user.id));
-    Ok(Outcome::signed_in(issue(state, &session, &refresh, now)?, user, true))
+    Ok(SignedIn::account(issue(state, &session, &refresh, now)?, user, true))
 }

@@ -4,11 +4,11 @@
 use crate::audit::audit;
 use crate::auth::bearer::{live_session, verified_claims};
 use crate::error::Error;
-use crate::outcome::Outcome;
+use crate::outcome::Active;
 use crate::state::AppState;
 use crate::web::request::ApiRequest;
 
-pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error> {
+pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<Active, Error> {
     let mut body = req.json_object(false)?;
     let token = body.req_str("token");
     body.finish()?;
@@ -20,7 +20,7 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<Outcome, Error
     match outcome {
         Ok(auth) => {
             audit(req, "verify", "active", Some(auth.user.id));
-            Ok(Outcome::Active(auth.claims))
+            Ok(Active(auth.claims))
         }
         Err(e) => {
             audit(req, "verify", e.code(), None);

@@ -1,5 +1,5 @@
-//! From a request to a response: the route's per-IP window, its handler (panics included),
-//! its wire format, and the one log line of the request.
+//! From a request to a response: the route's per-IP window, its entry (handler and wire
+//! format; panics included), failures in the route's format, and the request's one log line.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -7,11 +7,10 @@ use std::time::Instant;
 use super::request::ApiRequest;
 use super::response::ApiResponse;
 use crate::error::Error;
-use crate::outcome::Outcome;
 use crate::rate;
 use crate::routes::{Handler, RatePolicy, Route};
 use crate::state::AppState;
-use crate::wire::Codec;
+use crate::wire::Wire;
 
 /// Dispatches through the route table (local server, tests).
 pub async fn respond(state: Arc<AppState>, route: Route, req: ApiRequest) -> ApiResponse {
@@ -26,12 +25,12 @@ pub async fn respond_with(state: Arc<AppState>, route: Route, handler: Handler, 
     let request_id = req.request_id.clone();
     let method = req.method.clone();
     let path = req.path.clone();
-    let codec = route.wire().codec();
+    let wire = route.wire();
     let outcome = tokio::spawn(async move { handle(&state, route, handler, &req).await }).await;
     let response = match outcome {
-        Ok(Ok(outcome)) => codec.success(outcome),
-        Ok(Err(error)) => failure(codec, &error, &request_id),
-        Err(join_error) => failure(codec, &Error::internal(join_error.to_string()), &request_id),
+        Ok(Ok(response)) => response,
+        Ok(Err(error)) => failure(wire, &error, &request_id),
+        Err(join_error) => failure(wire, &Error::internal(join_error.to_string()), &request_id),
     };
     tracing::info!(
         request_id = %request_id,
@@ -45,7 +44,7 @@ pub async fn respond_with(state: Arc<AppState>, route: Route, handler: Handler, 
     response
 }
 
-async fn handle(state: &AppState, route: Route, handler: Handler, req: &ApiRequest) -> Result<Outcome, Error> {
+async fn handle(state: &AppState, route: Route, handler: Handler, req: &ApiRequest) -> Result<ApiResponse, Error> {
     match route.rate() {
         RatePolicy::EveryRequest(scope) => {
             rate::check_ip(state, scope, req).await?;
@@ -63,7 +62,7 @@ async fn handle(state: &AppState, route: Route, handler: Handler, req: &ApiReque
 }
 
 /// The failure response, logging the cause of a server fault (which the client never sees).
-pub fn failure(codec: &dyn Codec, error: &Error, request_id: &str) -> ApiResponse {
+pub fn failure(wire: Wire, error: &Error, request_id: &str) -> ApiResponse {
     if error.is_server_fault() {
         let mut chain = Vec::new();
         let mut cause: Option<&dyn std::error::Error> = Some(error);
@@ -73,5 +72,5 @@ pub fn failure(codec: &dyn Codec, error: &Error, request_id: &str) -> ApiRespons
         }
         tracing::error!(request_id = %request_id, code = error.code(), cause = %chain.join(": "), "server error");
     }
-    codec.failure(error, request_id)
+    wire.failure(error, request_id)
 }
