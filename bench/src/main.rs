@@ -24,9 +24,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bookshelf::config::Config;
+use bookshelf::edge::dispatch;
 use bookshelf::routes::{self, Route, ROUTES};
 use bookshelf::state::AppState;
-use bookshelf::web::dispatch;
 use bookshelf::web::request::ApiRequest;
 use http::Method;
 use serde::Serialize;

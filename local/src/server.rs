@@ -6,13 +6,13 @@ use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
+use bookshelf::edge::{cors, dispatch};
 use bookshelf::error::{Error, Limit};
 use bookshelf::routes::{self, Resolution};
 use bookshelf::state::AppState;
 use bookshelf::web::body::MAX_BODY_BYTES;
 use bookshelf::web::request::ApiRequest;
 use bookshelf::web::response::ApiResponse;
-use bookshelf::web::{cors, dispatch};
 use bookshelf::wire::Wire;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use http::Method;

@@ -32,8 +32,8 @@ impl UnixMs {
         UnixMs(self.0 - by.as_millis() as i64)
     }
 
-    /// Milliseconds from `earlier` to `self`; negative when `earlier` is the later one.
-    pub fn saturating_sub(self, earlier: UnixMs) -> i64 {
+    /// How many milliseconds `self` is after `earlier`; negative when it is before.
+    pub fn millis_after(self, earlier: UnixMs) -> i64 {
         self.0.saturating_sub(earlier.0)
     }
 
@@ -105,8 +105,8 @@ mod tests {
         let at = UnixMs::from_ms(10_999);
         assert_eq!(at.plus(Duration::from_millis(1_500)), UnixMs::from_ms(12_499));
         assert_eq!(at.minus(Duration::from_secs(10)), UnixMs::from_ms(999));
-        assert_eq!(at.saturating_sub(UnixMs::from_ms(11_000)), -1);
-        assert_eq!(UnixMs::from_ms(i64::MIN).saturating_sub(at), i64::MIN);
+        assert_eq!(at.millis_after(UnixMs::from_ms(11_000)), -1);
+        assert_eq!(UnixMs::from_ms(i64::MIN).millis_after(at), i64::MIN);
         assert_eq!(at.to_unix_secs(), 10);
         assert_eq!(UnixMs::from_ms(-1).to_unix_secs(), -1);
         assert!(at < at.plus(Duration::from_millis(1)));

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::rate::scope::PerScope;
+use crate::rate_scope::PerScope;
 
 #[derive(Debug, thiserror::Error)]
 #[error("configuration error in {name}: {reason}")]

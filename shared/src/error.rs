@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::rate::scope::RateScope;
+use crate::rate_scope::RateScope;
 use crate::store::{Claim, StoreError};
 use crate::tokens::TokenError;
 
@@ -11,7 +11,7 @@ use crate::tokens::TokenError;
 pub type FieldErrors = BTreeMap<String, Vec<String>>;
 
 /// The boxed cause of a server-side failure, logged but never shown to the client.
-pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
+pub use crate::store::Cause;
 
 /// Every way a request can fail. Each variant's doc names the `code` it is logged (and, in the
 /// native wire format, answered) with.
@@ -85,7 +85,8 @@ pub enum Error {
 /// Which limit a `rate_limited` failure ran into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Limit {
-    /// An app-level per-IP window, or the login back-off (counted as [`RateScope::Login`]).
+    /// An app-level per-IP window; also the login back-off (as [`RateScope::Login`]) and an
+    /// account's hourly mail quota (as [`RateScope::Verification`]).
     Scope(RateScope),
     /// The API key's usage plan (API Gateway's throttle, emulated by the local server).
     UsagePlan,

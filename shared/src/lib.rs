@@ -1,7 +1,7 @@
 //! Bookshelf Auth: everything the Lambdas and the local server share.
 //!
 //! A request flows one way: an event or a socket → [`web::request::ApiRequest`] →
-//! [`web::dispatch`] (per-IP window, then the route's handler from [`routes`]) → a handler in
+//! [`edge::dispatch`] (per-IP window, then the route's handler from [`routes`]) → a handler in
 //! [`handlers`] reads the body ([`web::body`]) into [`domain`] types → [`auth`], [`tokens`],
 //! [`password`] and [`store`] → an [`outcome`] or an [`error::Error`] → the route's wire format
 //! ([`wire`]) writes the [`web::response::ApiResponse`].
@@ -12,6 +12,7 @@ pub mod aws;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod edge;
 pub mod error;
 pub mod handlers;
 pub mod jwt_crypto;
@@ -20,6 +21,7 @@ pub mod mail;
 pub mod outcome;
 pub mod password;
 pub mod rate;
+pub mod rate_scope;
 pub mod routes;
 pub mod sdk_http;
 pub mod signing_keys;

@@ -50,7 +50,7 @@ impl Mailer {
         }
     }
 
-    pub async fn send(&self, mail: &Mail, now_ms: i64) -> Result<(), MailError> {
+    pub async fn send(&self, mail: &Mail, now: UnixMs) -> Result<(), MailError> {
         match self {
             Mailer::Outbox(dir) => {
                 let message = OutboxMessage {
@@ -58,10 +58,10 @@ impl Mailer {
                     subject: &mail.subject,
                     text: &mail.text,
                     html: &mail.html,
-                    sent_at: rfc3339(UnixMs::from_ms(now_ms)),
+                    sent_at: rfc3339(now),
                 };
                 let json = serde_json::to_vec_pretty(&message).map_err(|e| MailError(Box::new(e)))?;
-                let name = format!("{now_ms}-{}", uuid::Uuid::new_v4().simple());
+                let name = format!("{}-{}", now.as_ms(), uuid::Uuid::new_v4().simple());
                 // Written aside and renamed, so a reader never sees half a message.
                 let partial = dir.join(format!(".{name}.tmp"));
                 let done = dir.join(format!("{name}.json"));
@@ -160,7 +160,10 @@ mod tests {
     async fn the_outbox_writes_one_complete_json_file_per_message() {
         let dir = std::env::temp_dir().join(format!("outbox-{}", uuid::Uuid::new_v4()));
         let mailer = Mailer::Outbox(dir.clone());
-        mailer.send(&password_reset("b@example.com", "Bo", "https://x/reset-password?token=t"), 0).await.expect("sent");
+        mailer
+            .send(&password_reset("b@example.com", "Bo", "https://x/reset-password?token=t"), UnixMs::from_ms(0))
+            .await
+            .expect("sent");
         let files: Vec<_> = std::fs::read_dir(&dir).expect("dir").map(|e| e.expect("entry").path()).collect();
         assert_eq!(files.len(), 1);
         let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&files[0]).expect("read")).expect("json");

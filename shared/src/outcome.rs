@@ -5,9 +5,28 @@
 
 use uuid::Uuid;
 
-use crate::auth::issue::IssuedTokens;
 use crate::store::{SessionRecord, UserRecord};
 use crate::tokens::AccessClaims;
+
+/// The tokens of a session as a client receives them, whatever the wire format.
+pub struct IssuedTokens {
+    pub access_token: String,
+    /// Seconds the access token lives.
+    pub expires_in: u64,
+    pub refresh_token: String,
+    /// Seconds until the refresh token's idle or absolute deadline, whichever is first.
+    pub refresh_expires_in: i64,
+}
+
+/// Never prints the tokens.
+impl std::fmt::Debug for IssuedTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedTokens")
+            .field("expires_in", &self.expires_in)
+            .field("refresh_expires_in", &self.refresh_expires_in)
+            .finish_non_exhaustive()
+    }
+}
 
 /// A session's tokens: just opened, or continued by a refresh.
 #[derive(Debug)]
@@ -65,4 +84,4 @@ pub struct Done;
 
 /// The public signing keys (a JWKS document).
 #[derive(Debug)]
-pub struct Keys(pub serde_json::Value);
+pub struct Jwks(pub std::sync::Arc<serde_json::Value>);

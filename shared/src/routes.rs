@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use http::Method;
 
 use crate::error::Error;
-use crate::rate::RateScope;
+use crate::rate_scope::RateScope;
 use crate::state::AppState;
 use crate::web::request::ApiRequest;
 use crate::web::response::ApiResponse;
@@ -70,7 +70,7 @@ pub const API_PREFIX: &str = "/api/v1/auth";
 macro_rules! routes {
     ($(
         $route:ident: $method:ident $path:literal,
-        key: $key:literal, function: $function:literal, rate: $rate:expr,
+        key: $key:literal, function: $function:literal, rate: $rate:expr, wire: $wire:ident,
         $entry:ident => $handler:path;
     )*) => {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -88,7 +88,7 @@ macro_rules! routes {
                 api_key: $key,
                 function: $function,
                 rate: $rate,
-                wire: Wire::Native,
+                wire: Wire::$wire,
             },
         )*];
 
@@ -127,58 +127,58 @@ use RateScope as S;
 
 routes! {
     Register: POST "/api/v1/auth/register",
-        key: true, function: "register", rate: EveryRequest(S::Register),
+        key: true, function: "register", rate: EveryRequest(S::Register), wire: Native,
         register => crate::handlers::register::handle;
     Login: POST "/api/v1/auth/login",
-        key: true, function: "login", rate: InHandler(S::Login),
+        key: true, function: "login", rate: InHandler(S::Login), wire: Native,
         login => crate::handlers::login::handle;
     Refresh: POST "/api/v1/auth/refresh",
-        key: true, function: "refresh", rate: RefusedTokens(S::Refresh),
+        key: true, function: "refresh", rate: RefusedTokens(S::Refresh), wire: Native,
         refresh => crate::handlers::refresh::handle;
     Verify: POST "/api/v1/auth/verify",
-        key: true, function: "verify", rate: RefusedTokens(S::Verify),
+        key: true, function: "verify", rate: RefusedTokens(S::Verify), wire: Native,
         verify => crate::handlers::verify::handle;
     Logout: POST "/api/v1/auth/logout",
-        key: true, function: "logout", rate: Unlimited,
+        key: true, function: "logout", rate: Unlimited, wire: Native,
         logout => crate::handlers::logout::handle;
     GetMe: GET "/api/v1/auth/me",
-        key: true, function: "get-me", rate: Unlimited,
+        key: true, function: "get-me", rate: Unlimited, wire: Native,
         get_me => crate::handlers::me::get;
     UpdateMe: PATCH "/api/v1/auth/me",
-        key: true, function: "update-me", rate: EveryRequest(S::UpdateProfile),
+        key: true, function: "update-me", rate: EveryRequest(S::UpdateProfile), wire: Native,
         update_me => crate::handlers::me::update;
     DeleteMe: DELETE "/api/v1/auth/me",
-        key: true, function: "delete-me", rate: EveryRequest(S::DeleteAccount),
+        key: true, function: "delete-me", rate: EveryRequest(S::DeleteAccount), wire: Native,
         delete_me => crate::handlers::me::delete;
     ChangePassword: POST "/api/v1/auth/password",
-        key: true, function: "change-password", rate: EveryRequest(S::Password),
+        key: true, function: "change-password", rate: EveryRequest(S::Password), wire: Native,
         change_password => crate::handlers::password::change;
     ListSessions: GET "/api/v1/auth/sessions",
-        key: true, function: "list-sessions", rate: Unlimited,
+        key: true, function: "list-sessions", rate: Unlimited, wire: Native,
         list_sessions => crate::handlers::sessions::list;
     DeleteSession: DELETE "/api/v1/auth/sessions/{id}",
-        key: true, function: "delete-session", rate: Unlimited,
+        key: true, function: "delete-session", rate: Unlimited, wire: Native,
         delete_session => crate::handlers::sessions::delete;
     Guest: POST "/api/v1/auth/guest",
-        key: true, function: "guest", rate: EveryRequest(S::Guest),
+        key: true, function: "guest", rate: EveryRequest(S::Guest), wire: Native,
         guest => crate::handlers::guest::create;
     GuestUpgrade: POST "/api/v1/auth/guest/upgrade",
-        key: true, function: "guest-upgrade", rate: EveryRequest(S::Upgrade),
+        key: true, function: "guest-upgrade", rate: EveryRequest(S::Upgrade), wire: Native,
         guest_upgrade => crate::handlers::guest::upgrade;
     RequestVerification: POST "/api/v1/auth/email/verification",
-        key: true, function: "request-verification", rate: EveryRequest(S::Verification),
+        key: true, function: "request-verification", rate: EveryRequest(S::Verification), wire: Native,
         request_verification => crate::handlers::email::request_verification;
     VerifyEmail: POST "/api/v1/auth/email/verify",
-        key: true, function: "verify-email", rate: EveryRequest(S::EmailVerify),
+        key: true, function: "verify-email", rate: EveryRequest(S::EmailVerify), wire: Native,
         verify_email => crate::handlers::email::verify_email;
     ForgotPassword: POST "/api/v1/auth/password/forgot",
-        key: true, function: "forgot-password", rate: EveryRequest(S::Forgot),
+        key: true, function: "forgot-password", rate: EveryRequest(S::Forgot), wire: Native,
         forgot_password => crate::handlers::email::forgot;
     ResetPassword: POST "/api/v1/auth/password/reset",
-        key: true, function: "reset-password", rate: EveryRequest(S::Reset),
+        key: true, function: "reset-password", rate: EveryRequest(S::Reset), wire: Native,
         reset_password => crate::handlers::email::reset;
     Jwks: GET "/.well-known/jwks.json",
-        key: false, function: "jwks", rate: Unlimited,
+        key: false, function: "jwks", rate: Unlimited, wire: Native,
         jwks => crate::handlers::jwks::handle;
 }
 
@@ -282,6 +282,11 @@ mod tests {
                 assert!((a.method, a.path) != (b.method, b.path), "{a:?} / {b:?}");
             }
         }
+    }
+
+    #[test]
+    fn login_counts_the_scope_its_route_declares() {
+        assert_eq!(Route::Login.rate(), RatePolicy::InHandler(crate::handlers::login::SCOPE));
     }
 
     #[test]

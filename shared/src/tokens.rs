@@ -68,7 +68,7 @@ pub struct TokenService {
     decoding_keys: HashMap<String, DecodingKey>,
     validation: Validation,
     refresh_key: hmac::Key,
-    jwks: serde_json::Value,
+    jwks: std::sync::Arc<serde_json::Value>,
     issuer: String,
     audience: String,
     pub access_ttl: Duration,
@@ -104,15 +104,16 @@ impl TokenService {
             decoding_keys,
             validation,
             refresh_key: hmac::Key::new(hmac::HMAC_SHA256, &keys.refresh_secret),
-            jwks: keys.jwks(),
+            jwks: std::sync::Arc::new(keys.jwks()),
             issuer: config.jwt_issuer.clone(),
             audience: config.jwt_audience.clone(),
             access_ttl: config.access_ttl,
         }
     }
 
-    pub fn jwks(&self) -> &serde_json::Value {
-        &self.jwks
+    /// The public keys, shared: every `/.well-known/jwks.json` answer writes the same document.
+    pub fn jwks(&self) -> std::sync::Arc<serde_json::Value> {
+        std::sync::Arc::clone(&self.jwks)
     }
 
     /// Mints an access token valid from `now` (unix seconds) for `access_ttl`.

@@ -12,9 +12,9 @@ use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNIN
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD as B64};
 use base64::Engine;
 use bookshelf::config::JwtAlgorithm;
+use bookshelf::edge::dispatch;
 use bookshelf::routes;
 use bookshelf::signing_keys::{KeyDocument, KeyEntry, KeySet, SigningKey};
-use bookshelf::web::dispatch;
 use bookshelf_tests::{
     http, jwt_claims, key_document, request, serve_http, strong_password, unique, Account, Reply, TestApp,
 };
@@ -444,7 +444,7 @@ async fn an_access_token_in_the_query_string_never_authenticates() {
             "resourcePath": "/api/v1/auth/me", "identity": {"sourceIp": "198.51.100.9"}},
         "body": null, "isBase64Encoded": false,
     });
-    let request = bookshelf::web::lambda::from_lambda(serde_json::from_value(event).unwrap());
+    let request = bookshelf::edge::lambda::from_lambda(serde_json::from_value(event).unwrap());
     let reply = Reply::from(dispatch::respond(Arc::clone(&app.state), routes::Route::GetMe, request).await);
     reply.assert_problem(401, "invalid_token");
     // The header form of the same token works, so the refusals above are about placement.
@@ -474,8 +474,8 @@ async fn hostile_host_or_x_forwarded_proto_headers_are_answered_through_the_lamb
         let mut event: Value = serde_json::from_str(&text).unwrap();
         event["headers"][name] = json!(value);
         event["multiValueHeaders"][name] = json!([value]);
-        let request = bookshelf::web::lambda::from_lambda(serde_json::from_value(event).unwrap());
+        let request = bookshelf::edge::lambda::from_lambda(serde_json::from_value(event).unwrap());
         let response = dispatch::respond(Arc::clone(&app.state), routes::Route::ForgotPassword, request).await;
-        assert_eq!(bookshelf::web::lambda::into_lambda(response).status_code, 202, "{name}: {value}");
+        assert_eq!(bookshelf::edge::lambda::into_lambda(response).status_code, 202, "{name}: {value}");
     }
 }

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
+use bookshelf::edge::dispatch;
 use bookshelf::routes::{Route, ROUTES};
-use bookshelf::web::dispatch;
 use bookshelf_tests::{jwt_claims, workspace_root, Reply, TestApp};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequest;
 
@@ -32,10 +32,10 @@ fn route_of(function: &str) -> Route {
 }
 
 async fn replay(app: &TestApp, name: &str, access: &str, refresh: &str) -> Reply {
-    let request = bookshelf::web::lambda::from_lambda(event(name, access, refresh));
+    let request = bookshelf::edge::lambda::from_lambda(event(name, access, refresh));
     let response = dispatch::respond(Arc::clone(&app.state), route_of(name), request).await;
     // Through the Lambda response conversion too, as the runtime would send it.
-    let lambda = bookshelf::web::lambda::into_lambda(response.clone());
+    let lambda = bookshelf::edge::lambda::into_lambda(response.clone());
     assert_eq!(lambda.status_code, i64::from(response.status.as_u16()));
     Reply::from(response)
 }
@@ -112,14 +112,14 @@ async fn event_with_token(app: &TestApp, name: &str, token: &str) -> Reply {
     let text = std::fs::read_to_string(workspace_root().join("events").join(format!("{name}.json"))).unwrap();
     let request = serde_json::from_str(&text.replace("REPLACE_WITH_MAILED_TOKEN", token)).unwrap();
     Reply::from(
-        dispatch::respond(Arc::clone(&app.state), route_of(name), bookshelf::web::lambda::from_lambda(request)).await,
+        dispatch::respond(Arc::clone(&app.state), route_of(name), bookshelf::edge::lambda::from_lambda(request)).await,
     )
 }
 
 #[tokio::test]
 async fn the_client_ip_is_the_gateways_source_ip_not_x_forwarded_for() {
     let app = TestApp::new().await;
-    let request = bookshelf::web::lambda::from_lambda(event("register", "", ""));
+    let request = bookshelf::edge::lambda::from_lambda(event("register", "", ""));
     assert!(request.headers.contains_key("x-forwarded-for"), "the fixture carries a spoofable header");
     assert_eq!(request.source_ip.as_deref(), Some("198.51.100.7"));
     let reply = Reply::from(dispatch::respond(Arc::clone(&app.state), Route::Register, request).await);
@@ -150,8 +150,8 @@ fn browser_event(method: &str, origin: &str) -> ApiGatewayProxyRequest {
 async fn the_fallback_function_answers_preflights_and_allowed_origins_may_read_answers() {
     let app = TestApp::with_env(&[("CORS_ALLOWED_ORIGINS", "https://app.example.com")]).await;
     let send = |method: &str, origin: &str| {
-        let request = bookshelf::web::lambda::from_lambda(browser_event(method, origin));
-        bookshelf::web::lambda::respond(Arc::clone(&app.state), Route::Fallback, Route::Fallback.handler(), request)
+        let request = bookshelf::edge::lambda::from_lambda(browser_event(method, origin));
+        bookshelf::edge::lambda::respond(Arc::clone(&app.state), Route::Fallback, Route::Fallback.handler(), request)
     };
     let preflight = send("OPTIONS", "https://app.example.com").await;
     assert_eq!(preflight.status, 204);

@@ -1,6 +1,7 @@
-//! The shape of `shared/src` holds: no file grows past about 600 lines, and no two modules
-//! import each other, so each concern stays in the file its name promises and dependencies
-//! flow one way (edge → handlers → auth/tokens/password → store).
+//! The shape of `shared/src` holds: no file grows past about 600 lines, no two modules import
+//! each other and the top-level modules form a DAG, so each concern stays in the file its
+//! name promises and dependencies point one way (edge → routes → handlers → auth, rate,
+//! password, tokens → store); the core never names HTTP.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -38,25 +39,57 @@ fn production_code(text: &str) -> &str {
     text.find("#[cfg(test)]").map_or(text, |at| &text[..at])
 }
 
-/// Every `a::b::c` path named after `crate::`, `super::` or `self::`, resolved to an absolute
-/// path from the crate root. Grouped imports (`crate::{a, b::{c, d}}`) are expanded.
-/// Re-exports (`pub use`) are a module's public face, not a dependency, and are skipped.
+/// The child modules a module declares (`mod x;`).
+fn children(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter_map(|line| line.strip_prefix("pub mod ").or_else(|| line.strip_prefix("mod ")))
+        .filter_map(|rest| rest.strip_suffix(';'))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Every `a::b::c` path named after `crate::`, `super::`, `self::` or a declared child
+/// (`child::x`), resolved to an absolute path from the crate root. Grouped imports
+/// (`crate::{a, b::{c, d}}`) are expanded. Re-exports (`pub use`) are a module's public face,
+/// not a dependency, and are skipped.
 fn imported_paths(module: &str, text: &str) -> Vec<Vec<String>> {
-    let parent: Vec<String> = module.split("::").filter(|p| *p != "lib").map(str::to_owned).collect();
-    let mut paths = Vec::new();
+    let own: Vec<String> = module.split("::").filter(|p| *p != "lib").map(str::to_owned).collect();
     let code = production_code(text);
-    let mut rest = code;
-    while let Some(at) = ["crate::", "super::", "self::"].iter().filter_map(|p| rest.find(p).map(|i| (i, *p))).min() {
-        let (index, prefix) = at;
-        let line_start = rest[..index].rfind('\n').map_or(0, |i| i + 1);
-        let line = rest[line_start..].trim_start();
-        let after = &rest[index + prefix.len()..];
+    let mut prefixes: Vec<(String, Vec<String>)> = vec![
+        ("crate::".to_owned(), Vec::new()),
+        ("super::".to_owned(), own[..own.len().saturating_sub(1)].to_vec()),
+        ("self::".to_owned(), own.clone()),
+    ];
+    for child in children(code) {
+        let mut base = own.clone();
+        base.push(child.clone());
+        prefixes.push((format!("{child}::"), base));
+    }
+    let mut paths = Vec::new();
+    let mut at = 0;
+    while at < code.len() {
+        let next = prefixes
+            .iter()
+            .filter_map(|(prefix, base)| {
+                let mut from = at;
+                // A prefix counts only where a path starts, not inside `x::crate_like::`.
+                while let Some(i) = code[from..].find(prefix.as_str()) {
+                    let index = from + i;
+                    let before = code[..index].chars().next_back();
+                    if !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':') {
+                        return Some((index, prefix, base));
+                    }
+                    from = index + prefix.len();
+                }
+                None
+            })
+            .min_by_key(|(index, _, _)| *index);
+        let Some((index, prefix, base)) = next else { break };
+        let line_start = code[..index].rfind('\n').map_or(0, |i| i + 1);
+        let line = code[line_start..].trim_start();
+        let after = &code[index + prefix.len()..];
         let reexport = line.starts_with("pub use") || line.starts_with("pub(crate) use");
-        let base: Vec<String> = match prefix {
-            "crate::" => Vec::new(),
-            "super::" => parent[..parent.len().saturating_sub(1)].to_vec(),
-            _ => parent.clone(),
-        };
         let (tree, consumed) = path_tree(after);
         if !reexport && !line.starts_with("//") {
             for suffix in tree {
@@ -65,7 +98,7 @@ fn imported_paths(module: &str, text: &str) -> Vec<Vec<String>> {
                 paths.push(full);
             }
         }
-        rest = &after[consumed.max(1)..];
+        at = index + prefix.len() + consumed.max(1);
     }
     paths
 }
@@ -168,15 +201,86 @@ fn no_two_modules_import_each_other() {
     assert!(mutual.is_empty(), "modules importing each other: {mutual:?}");
 }
 
+/// The first segment of a module path: its top-level module.
+fn top(module: &str) -> &str {
+    module.split("::").next().unwrap_or(module)
+}
+
 #[test]
-fn storage_and_errors_know_nothing_of_http_or_wire_formats() {
+fn the_top_level_modules_import_each_other_without_a_cycle() {
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (module, targets) in imports() {
+        for target in targets {
+            if top(&module) != top(&target) && top(&module) != "lib" {
+                graph.entry(top(&module).to_owned()).or_default().insert(top(&target).to_owned());
+            }
+        }
+    }
+    // Depth-first search; a module met again on the current path closes a cycle.
+    fn visit(
+        node: &str,
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) {
+        if let Some(at) = path.iter().position(|n| n == node) {
+            panic!("import cycle: {} -> {node}", path[at..].join(" -> "));
+        }
+        if done.contains(node) {
+            return;
+        }
+        path.push(node.to_owned());
+        for next in graph.get(node).into_iter().flatten() {
+            visit(next, graph, path, done);
+        }
+        path.pop();
+        done.insert(node.to_owned());
+    }
+    let mut done = BTreeSet::new();
+    for node in graph.keys() {
+        visit(node, &graph, &mut Vec::new(), &mut done);
+    }
+    assert!(done.len() > 10, "the import reader found too few modules: {done:?}");
+}
+
+#[test]
+fn the_import_graph_is_read_from_the_real_sources() {
+    let imports = imports();
+    for (from, to) in [
+        ("handlers::login", "store::keys"),
+        ("edge::dispatch", "routes"),
+        ("wire::native", "wire::codec"),
+        ("store", "store::keys"),
+        ("routes", "handlers::refresh"),
+    ] {
+        assert!(
+            imports.get(from).is_some_and(|t| t.contains(to)),
+            "{from} should import {to}: {:?}",
+            imports.get(from)
+        );
+    }
+}
+
+#[test]
+fn storage_errors_outcomes_and_password_rules_know_nothing_of_http() {
+    let modules = modules();
     let imports = imports();
     for (module, targets) in &imports {
-        if module.starts_with("store") || module == "error" || module == "password" || module == "outcome" {
-            let edge: Vec<&String> = targets.iter().filter(|t| t.starts_with("web") || t.starts_with("wire")).collect();
-            assert!(edge.is_empty(), "{module} reaches the edge: {edge:?}");
+        let core = ["store", "error", "password", "outcome", "domain", "tokens", "rate_scope"].contains(&top(module));
+        if !core {
+            continue;
         }
-        if module.starts_with("store") {
+        let edge: Vec<&String> =
+            targets.iter().filter(|t| ["web", "wire", "edge", "routes", "handlers"].contains(&top(t))).collect();
+        assert!(edge.is_empty(), "{module} reaches the edge: {edge:?}");
+        let code = production_code(&modules[module]);
+        for crate_name in ["http::", "lambda_http::", "aws_lambda_events::"] {
+            let named = code.match_indices(crate_name).any(|(i, _)| {
+                !code[..i].chars().next_back().is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':')
+            });
+            assert!(!named, "{module} names the {crate_name} crate");
+        }
+        if top(module) == "store" {
             assert!(!targets.contains("error"), "{module} maps its own errors to the API's");
         }
     }
@@ -184,7 +288,7 @@ fn storage_and_errors_know_nothing_of_http_or_wire_formats() {
 
 #[test]
 fn the_import_reader_sees_grouped_and_relative_paths() {
-    let text = "use crate::{a::{b, c::d}, e};\nuse super::f::G;\npub use self::h::I;\nfn x() { crate::j::k(); }";
+    let text = "mod kid;\nuse crate::{a::{b, c::d}, e};\nuse super::f::G;\npub use self::h::I;\nfn x() { crate::j::k(); kid::y(); my_kid::z(); }";
     let paths: Vec<String> = imported_paths("m::n", text).iter().map(|p| p.join("::")).collect();
-    assert_eq!(paths, ["a::b", "a::c::d", "e", "m::f::G", "j::k"]);
+    assert_eq!(paths, ["a::b", "a::c::d", "e", "m::f::G", "j::k", "m::n::kid::y"]);
 }

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use bookshelf::config::Config;
+use bookshelf::edge::dispatch;
 use bookshelf::routes::{self, Resolution};
 use bookshelf::state::AppState;
-use bookshelf::web::dispatch;
 use bookshelf::web::request::ApiRequest;
 use bookshelf_local::dynamodb_local::DynamoDbLocal;
 use http::{header, Method};

@@ -2,29 +2,10 @@
 
 use crate::clock::UnixMs;
 use crate::error::Error;
+use crate::outcome::IssuedTokens;
 use crate::state::AppState;
 use crate::store::SessionRecord;
 use crate::tokens::{RefreshToken, Subject};
-
-/// The tokens of a session as a client receives them, whatever the wire format.
-pub struct IssuedTokens {
-    pub access_token: String,
-    /// Seconds the access token lives.
-    pub expires_in: u64,
-    pub refresh_token: String,
-    /// Seconds until the refresh token's idle or absolute deadline, whichever is first.
-    pub refresh_expires_in: i64,
-}
-
-/// Never prints the tokens.
-impl std::fmt::Debug for IssuedTokens {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IssuedTokens")
-            .field("expires_in", &self.expires_in)
-            .field("refresh_expires_in", &self.refresh_expires_in)
-            .finish_non_exhaustive()
-    }
-}
 
 /// A new access token for `session` (claims copied from the session, so a refresh needs no
 /// user read), paired with `refresh`.
@@ -50,6 +31,6 @@ pub fn issue(
         access_token,
         expires_in: state.tokens.access_ttl.as_secs(),
         refresh_token: refresh.encode(),
-        refresh_expires_in: (refresh_deadline.saturating_sub(now) + 500).div_euclid(1000).max(0),
+        refresh_expires_in: (refresh_deadline.millis_after(now) + 500).div_euclid(1000).max(0),
     })
 }

@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::mail;
 use crate::outcome::{Done, Mailed};
 use crate::password::{self, UserAttributes};
-use crate::rate::RateScope;
+use crate::rate_scope::RateScope;
 use crate::state::AppState;
 use crate::store::keys::{email_claim, login_backoff, username_claim};
 use crate::store::{Issued, Quota, StoreError};
@@ -52,7 +52,7 @@ async fn mail_token(
         Issued::Stored => {}
     }
     let link = format!("{}/{page}?token={}", state.config.app_base_url, token.encode());
-    if let Err(e) = state.mailer.send(&compose(&link), now.as_ms()).await {
+    if let Err(e) = state.mailer.send(&compose(&link), now).await {
         tracing::error!(request_id = %req.request_id, user_id = %user_id, error = %e, cause = ?e.0, "mail not sent");
         if let Err(e) = state.store.withdraw_one_time(user_id, purpose, &hash).await {
             tracing::error!(request_id = %req.request_id, user_id = %user_id, error = %e, "unsent token not withdrawn");

@@ -9,10 +9,15 @@ use crate::domain::{email_key, username_key, Password};
 use crate::error::Error;
 use crate::outcome::SignedIn;
 use crate::password;
-use crate::rate::{self, RateScope};
+use crate::rate;
+use crate::rate_scope::RateScope;
 use crate::state::AppState;
 use crate::store::keys::{email_claim, login_backoff, username_claim};
 use crate::web::request::ApiRequest;
+
+/// The per-IP window login counts against itself, alongside its first read (its route is
+/// declared `InHandler(RateScope::Login)`).
+pub const SCOPE: RateScope = RateScope::Login;
 
 pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<SignedIn, Error> {
     let mut body = req.json_object(false)?;
@@ -37,7 +42,7 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<SignedIn, Erro
     let login_pk = login_backoff(&identifier);
     // Three sequential round trips: the per-IP window alongside the identifier's claim and
     // back-off state; then the attempt's reservation alongside the user read; then the session.
-    let (_, (owner, login_state)) = tokio::try_join!(rate::check_ip(state, RateScope::Login, req), async {
+    let (_, (owner, login_state)) = tokio::try_join!(rate::check_ip(state, SCOPE, req), async {
         Ok(state.store.login_lookup(plausible.then_some(identifier), login_pk.clone()).await?)
     },)?;
     // Locked identifiers are refused before any password is checked, known or not alike.

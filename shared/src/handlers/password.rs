@@ -30,11 +30,7 @@ pub async fn change(state: &AppState, req: &ApiRequest) -> Result<SignedIn, Erro
 
     let new_hash = password::hash(&new).await?;
     let now = state.clock.now();
-    let mut user = auth.user.clone();
-    user.password_hash = Some(new_hash.clone());
-    user.credentials_version += 1;
-    user.version += 1;
-    user.updated_at = now;
+    let user = auth.user.with_new_password(&new_hash, now);
     let (session, refresh) = session::open(state, &user, req, now)?;
     match state.store.change_password(&auth.user, &new_hash, &session, now).await {
         Ok(()) => {}

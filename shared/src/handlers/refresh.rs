@@ -29,7 +29,7 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<SignedIn, Erro
             presented_hash: &presented_hash,
             successor_hash: &successor_hash,
             successor_generation: successor.generation,
-            now_ms: now,
+            now,
             idle_expires_at,
         })
         .await?;
@@ -82,7 +82,7 @@ async fn judge_rejected(
     let grace_ms = state.config.refresh_reuse_grace.as_millis() as i64;
     let just_rotated = session.previous_hash.as_deref() == Some(presented.hash().as_str())
         && session.current_hash == successor.hash()
-        && session.rotated_at.is_some_and(|at| now.saturating_sub(at) <= grace_ms);
+        && session.rotated_at.is_some_and(|at| now.millis_after(at) <= grace_ms);
     if just_rotated {
         audit(req, "refresh", "grace_replay", Some(session.user_id));
         return Ok(SignedIn::refreshed(issue(state, session, successor, now)?));

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::keys;
 use super::tx::{Fail, Tx};
-use super::{classify, failed_condition_item, from_item, ms, n, s, Store, StoreError};
+use super::{failed_condition_item, from_item, ms, n, s, written, Store, StoreError};
 use crate::clock::UnixMs;
 use crate::tokens::Purpose;
 
@@ -82,10 +82,8 @@ impl Store {
         .expression_attribute_values(":max", n(i64::from(max_per_window)))
         .send()
         .await;
-        match within {
-            Ok(_) => return Ok(Issued::Stored),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {}
-            Err(e) => return Err(classify(e)),
+        if written(within)? {
+            return Ok(Issued::Stored);
         }
         // No window yet, or it has passed: open a new one.
         let fresh = attempt(
@@ -104,7 +102,7 @@ impl Store {
                 let capped = failed_condition_item(e)?;
                 let window_start =
                     capped.map(from_item::<OneTimeRecord>).transpose()?.map_or(now, |record| record.window_start);
-                Ok(Issued::Capped { retry_after_ms: window_start.plus(window).saturating_sub(now).max(1_000) })
+                Ok(Issued::Capped { retry_after_ms: window_start.plus(window).millis_after(now).max(1_000) })
             }
         }
     }
@@ -123,11 +121,8 @@ impl Store {
             .expression_attribute_values(":gone", n(0))
             .send()
             .await;
-        match out {
-            Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(()),
-            Err(e) => Err(classify(e)),
-        }
+        // Not the pending token any more (a newer one replaced it): nothing to withdraw.
+        written(out).map(|_| ())
     }
 
     pub async fn get_one_time(&self, user_id: Uuid, purpose: Purpose) -> Result<Option<OneTimeRecord>, StoreError> {

@@ -110,7 +110,7 @@ pub struct Rotate<'a> {
     pub presented_hash: &'a str,
     pub successor_hash: &'a str,
     pub successor_generation: u32,
-    pub now_ms: UnixMs,
+    pub now: UnixMs,
     /// The successor's idle deadline.
     pub idle_expires_at: UnixMs,
 }
@@ -141,15 +141,8 @@ impl Store {
     /// Rotates a session's refresh token in one conditional write: only the request that
     /// presents the current token of a live session wins.
     pub async fn rotate_refresh(&self, rotate: Rotate<'_>) -> Result<Rotation, StoreError> {
-        let Rotate {
-            user_id,
-            session_id,
-            presented_hash,
-            successor_hash,
-            successor_generation,
-            now_ms,
-            idle_expires_at,
-        } = rotate;
+        let Rotate { user_id, session_id, presented_hash, successor_hash, successor_generation, now, idle_expires_at } =
+            rotate;
         let result = self
             .client
             .update_item()
@@ -163,7 +156,7 @@ impl Store {
             .expression_attribute_names("#ttl", "ttl")
             .expression_attribute_values(":next", s(successor_hash))
             .expression_attribute_values(":presented", s(presented_hash))
-            .expression_attribute_values(":now", ms(now_ms))
+            .expression_attribute_values(":now", ms(now))
             .expression_attribute_values(":idle", ms(idle_expires_at))
             .expression_attribute_values(":generation", n(i64::from(successor_generation)))
             .expression_attribute_values(":ttl", n(idle_expires_at.to_unix_secs()))

@@ -74,6 +74,17 @@ pub struct NewAccount {
 }
 
 impl UserRecord {
+    /// This user as [`Store::change_password`] leaves it: the new hash, and the credentials
+    /// version moved on so every session opened before is shut out.
+    pub fn with_new_password(&self, password_hash: &str, now: UnixMs) -> Self {
+        let mut next = self.clone();
+        next.password_hash = Some(password_hash.to_owned());
+        next.credentials_version += 1;
+        next.version += 1;
+        next.updated_at = now;
+        next
+    }
+
     /// A full account as registration stores it: version 1, email unverified.
     pub fn new_account(id: Uuid, account: NewAccount, now: UnixMs) -> Self {
         let NewAccount { username, email, display_name, first_name, last_name, role, tier, password_hash } = account;

@@ -1,10 +1,7 @@
-//! The HTTP edge: the plain request and response every handler path sees, body reading,
-//! CORS, and dispatch from a request to a handler and back to a response, in Lambda
-//! ([`lambda`]) and in the local server alike.
+//! The plain HTTP data every layer may name: the request a handler reads ([`request`], its
+//! body through [`body`]) and the response a wire format writes ([`response`]), whatever
+//! carried them. What moves a request to a handler and back is `crate::edge`.
 
 pub mod body;
-pub mod cors;
-pub mod dispatch;
-pub mod lambda;
 pub mod request;
 pub mod response;

@@ -6,9 +6,9 @@ pub mod views;
 use http::{header, HeaderValue, StatusCode};
 
 use self::views::{Message, SessionList, SessionView, TokenResponse, UserView, Verified};
-use super::Codec;
+use super::codec::Codec;
 use crate::error::Error;
-use crate::outcome::{Account, Active, Done, Keys, Mailed, Sessions, SignedIn};
+use crate::outcome::{Account, Active, Done, Jwks, Mailed, Sessions, SignedIn};
 use crate::web::response::ApiResponse;
 
 /// `api.md`.
@@ -47,8 +47,8 @@ impl Codec for Native {
         ApiResponse::no_content()
     }
 
-    fn keys(&self, Keys(jwks): Keys) -> ApiResponse {
-        let mut response = ApiResponse::json(StatusCode::OK, &jwks);
+    fn jwks(&self, Jwks(jwks): Jwks) -> ApiResponse {
+        let mut response = ApiResponse::json(StatusCode::OK, &*jwks);
         // Verifiers may cache the keys briefly; a rotation publishes the new key before using it.
         response.headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
         response

@@ -6,10 +6,10 @@ use serde::Serialize;
 use crate::error::{Error, FieldErrors, Limit};
 use crate::web::response::ApiResponse;
 
-pub const INVALID_CREDENTIALS: &str = "Invalid credentials.";
-pub const INVALID_REFRESH: &str = "Invalid or expired refresh token.";
-pub const USERNAME_TAKEN: &str = "Username already exists.";
-pub const EMAIL_TAKEN: &str = "Email already exists.";
+const INVALID_CREDENTIALS: &str = "Invalid credentials.";
+const INVALID_REFRESH: &str = "Invalid or expired refresh token.";
+const USERNAME_TAKEN: &str = "Username already exists.";
+const EMAIL_TAKEN: &str = "Email already exists.";
 
 /// The RFC 9457 body.
 #[derive(Debug, Serialize)]
@@ -27,7 +27,7 @@ struct Problem<'a> {
     request_id: &'a str,
 }
 
-pub fn status(error: &Error) -> StatusCode {
+fn status(error: &Error) -> StatusCode {
     use Error::*;
     match error {
         Validation(_) | Malformed(_) => StatusCode::BAD_REQUEST,
@@ -119,7 +119,7 @@ pub fn problem(error: &Error, request_id: &str) -> ApiResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rate::RateScope;
+    use crate::rate_scope::RateScope;
 
     fn body(error: &Error) -> serde_json::Value {
         serde_json::from_slice(&problem(error, "req-1").body).expect("json")

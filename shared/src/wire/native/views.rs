@@ -3,8 +3,8 @@
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::auth::issue::IssuedTokens;
 use crate::clock::rfc3339;
+use crate::outcome::IssuedTokens;
 use crate::store::{SessionRecord, UserRecord};
 use crate::tokens::AccessClaims;
 

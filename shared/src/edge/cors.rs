@@ -5,7 +5,7 @@
 
 use http::{header, HeaderMap, HeaderValue, StatusCode};
 
-use super::response::ApiResponse;
+use crate::web::response::ApiResponse;
 
 /// The request's `Origin` when it is allowed, ready to be echoed.
 pub fn allowed_origin(allowed: &[String], headers: &HeaderMap) -> Option<HeaderValue> {

@@ -4,12 +4,9 @@
 
 use std::time::Duration;
 
-pub mod scope;
-
-pub use scope::{PerScope, RateScope};
-
 use crate::clock::UnixMs;
 use crate::error::Error;
+use crate::rate_scope::RateScope;
 use crate::state::AppState;
 use crate::store::LoginState;
 use crate::web::request::ApiRequest;
@@ -66,7 +63,7 @@ pub async fn admit_login(
         return Err(locked(limits.lockout_max.as_millis() as i64));
     }
     if let Some(until) = current.map(|s| s.locked_until).filter(|until| *until > now) {
-        return Err(locked(until.saturating_sub(now)));
+        return Err(locked(until.millis_after(now)));
     }
     let next = failures + 1;
     let locked_until = backoff(state, next).map_or(UnixMs::from_ms(0), |d| now.plus(d));

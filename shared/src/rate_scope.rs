@@ -115,10 +115,6 @@ impl RateScope {
 pub struct PerScope<T>([T; RateScope::ALL.len()]);
 
 impl<T: Copy + Default> PerScope<T> {
-    pub fn from_fn(value: impl FnMut(RateScope) -> T) -> Self {
-        PerScope(RateScope::ALL.map(value))
-    }
-
     /// A value for every scope, or the first error in scope order.
     pub fn try_from_fn<E>(mut value: impl FnMut(RateScope) -> Result<T, E>) -> Result<Self, E> {
         let mut values = [T::default(); RateScope::ALL.len()];
@@ -153,7 +149,7 @@ mod tests {
 
     #[test]
     fn api_md_defaults_hold() {
-        let defaults = PerScope::from_fn(RateScope::default_per_minute);
+        let defaults = PerScope::try_from_fn(|s| Ok::<_, ()>(s.default_per_minute())).expect("defaults");
         assert_eq!(defaults.get(RateScope::Register), 5);
         assert_eq!(defaults.get(RateScope::Login), 10);
         assert_eq!(defaults.get(RateScope::Refresh), 60);

@@ -4,12 +4,12 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::request::ApiRequest;
-use super::response::ApiResponse;
 use crate::error::Error;
 use crate::rate;
 use crate::routes::{Handler, RatePolicy, Route};
 use crate::state::AppState;
+use crate::web::request::ApiRequest;
+use crate::web::response::ApiResponse;
 use crate::wire::Wire;
 
 /// Dispatches through the route table (local server, tests).

@@ -10,12 +10,12 @@ use lambda_http::aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayPr
 use lambda_http::aws_lambda_events::encodings::Body;
 use lambda_http::lambda_runtime::{self, service_fn, LambdaEvent};
 
-use super::request::ApiRequest;
-use super::response::ApiResponse;
 use super::{cors, dispatch};
 use crate::config::Config;
 use crate::routes::{Handler, Route};
 use crate::state::AppState;
+use crate::web::request::ApiRequest;
+use crate::web::response::ApiResponse;
 
 /// A function's whole `main`: logging, state built once per cold start, then the runtime loop.
 /// `handler` is the route's entry in [`crate::routes::entry`], named by the function itself so its
