@@ -139,13 +139,43 @@ pub fn check_strength(password: &Password, user: UserAttributes<'_>) -> Result<(
     Ok(())
 }
 
-/// Like Django's attribute-similarity rule: the password resembles the value or one of its
-/// parts (split on punctuation) by an edit-distance ratio of 0.7 or more.
+/// Django's `UserAttributeSimilarityValidator` (max similarity 0.7): the password resembles
+/// the value (both lower-cased by the caller), or one of its parts split on non-word characters, by
+/// `difflib.SequenceMatcher.quick_ratio` — unless the password is so much longer than the
+/// part that the ratio could not reach 0.7 (Django's `exceeds_maximum_length_ratio`). So a
+/// long random password that merely contains a word of the email is accepted.
 fn is_similar(password: &str, value: &str) -> bool {
+    const MAX_SIMILARITY: f64 = 0.7;
     let parts = value.split(|c: char| !(c.is_alphanumeric() || c == '_')).chain(std::iter::once(value));
-    parts.filter(|part| part.chars().count() >= 3).any(|part| {
-        strsim::normalized_levenshtein(password, part) >= 0.7 || (part.len() >= 6 && password.contains(part))
+    let password_len = password.chars().count();
+    parts.filter(|part| !part.is_empty()).any(|part| {
+        let part_len = part.chars().count();
+        let out_of_reach =
+            password_len >= 10 * part_len && (part_len as f64) < MAX_SIMILARITY / 2.0 * password_len as f64;
+        !out_of_reach && quick_ratio(password, part) >= MAX_SIMILARITY
     })
+}
+
+/// Python's `difflib.SequenceMatcher(a, b).quick_ratio()`: twice the size of the multiset
+/// intersection of the two strings' characters over their total length.
+fn quick_ratio(a: &str, b: &str) -> f64 {
+    let mut available: std::collections::HashMap<char, i64> = std::collections::HashMap::new();
+    for c in b.chars() {
+        *available.entry(c).or_default() += 1;
+    }
+    let mut matches = 0usize;
+    for c in a.chars() {
+        if let Some(count) = available.get_mut(&c).filter(|n| **n > 0) {
+            *count -= 1;
+            matches += 1;
+        }
+    }
+    let total = a.chars().count() + b.chars().count();
+    if total == 0 {
+        1.0
+    } else {
+        2.0 * matches as f64 / total as f64
+    }
 }
 
 #[cfg(test)]
@@ -182,6 +212,30 @@ mod tests {
     fn passwords_like_the_users_names_are_rejected() {
         assert!(strength("reader_3f2a9c1").expect_err("username").contains("username"));
         assert!(strength("Philomena!").expect_err("first").contains("first name"));
+    }
+
+    #[test]
+    fn quick_ratio_is_pythons() {
+        // difflib.SequenceMatcher(a="abcd", b="bcde").quick_ratio() == 0.75
+        assert!((quick_ratio("abcd", "bcde") - 0.75).abs() < 1e-9);
+        assert!((quick_ratio("a", &"a".repeat(10)) - 2.0 / 11.0).abs() < 1e-9);
+        assert_eq!(quick_ratio("", ""), 1.0);
+    }
+
+    #[test]
+    fn a_long_random_password_containing_a_word_of_the_email_is_accepted() {
+        let user = UserAttributes {
+            username: Some("gardener42"),
+            email: Some("roses.lover@example.com"),
+            ..Default::default()
+        };
+        // 29 characters, 16 of them random, with a six-letter word of the email's local part.
+        assert!(check_strength(&pw("q7!Vx#2LmP9&zR4k-roses-lover"), user).is_ok());
+        assert!(check_strength(&pw("Xk9#mQ2$vL7!pR4@lover"), user).is_ok());
+        // The address, or a part of it, with a character added is still too similar.
+        assert!(check_strength(&pw("roses.lover@example.com1"), user).expect_err("similar").contains("email"));
+        assert!(check_strength(&pw("example1"), user).expect_err("similar").contains("email"));
+        assert!(check_strength(&pw("gardener42!"), user).expect_err("similar").contains("username"));
     }
 
     #[test]

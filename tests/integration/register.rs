@@ -128,3 +128,19 @@ async fn register_password_confirmation_must_match() {
     let reply = app.post("/api/v1/auth/register", body).await;
     assert!(reply.assert_problem(400, "validation_error")["errors"]["password_confirmation"].is_array());
 }
+
+#[tokio::test]
+async fn a_long_random_password_containing_a_word_of_the_email_is_accepted() {
+    let app = TestApp::new().await;
+    let local = format!("garden.{}", unique("bloom").to_lowercase());
+    let email = format!("{local}@example.com");
+    // 29 characters: 16 random ones, then a six-letter word of the address's local part.
+    let password = "q7!Vx#2LmP9&zR4k-garden-roses";
+    let reply = app.post("/api/v1/auth/register", json!({"email": email, "password": password})).await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let similar = app
+        .post("/api/v1/auth/register", json!({"email": format!("x{email}"), "password": format!("x{email}!")}))
+        .await;
+    assert_eq!(similar.status, 400, "{}", similar.body);
+    assert!(similar.body["errors"]["password"][0].as_str().unwrap().contains("email"), "{}", similar.body);
+}
