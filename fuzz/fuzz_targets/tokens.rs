@@ -22,6 +22,8 @@ fn service() -> &'static TokenService {
         let config = Config::from_lookup(|name| match name {
             "TABLE_NAME" => Some("fuzz".into()),
             "JWT_KEYS" => Some(doc.clone()),
+            // A function outside Lambda needs a region (or a local DynamoDB endpoint).
+            "AWS_REGION" => Some("eu-west-1".into()),
             _ => None,
         })
         .expect("config");
