@@ -154,17 +154,6 @@ impl Config {
             return Err(invalid("APP_BASE_URL", "expected an http(s) URL"));
         }
 
-        let per_minute = PerScope::try_from_fn(|scope| {
-            let name = scope.variable();
-            match get(name) {
-                None => Ok(scope.default_per_minute()),
-                Some(raw) => raw
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| invalid(name, "expected a whole number greater than 0")),
-            }
-        })?;
         let count = |name: &'static str, default: u32| -> Result<u32, ConfigError> {
             match get(name) {
                 None => Ok(default),
@@ -176,7 +165,7 @@ impl Config {
             }
         };
         let rate_limits = RateLimits {
-            per_minute,
+            per_minute: PerScope::try_from_fn(|scope| count(scope.variable(), scope.default_per_minute()))?,
             lockout_after: count("LOGIN_LOCKOUT_THRESHOLD", 5)?,
             lockout_base: seconds("LOGIN_LOCKOUT_BASE_SECONDS", 30)?,
             lockout_max: seconds("LOGIN_LOCKOUT_MAX_SECONDS", 900)?,

@@ -54,19 +54,27 @@ pub struct JsonObject {
 
 impl JsonObject {
     fn wrong_type(&mut self, name: &str, expected: &str) {
-        self.errors.entry(name.to_owned()).or_default().push(format!("Must be {expected}."));
+        self.error(name, format!("Must be {expected}."));
+    }
+
+    /// An optional field of the JSON type `pick` takes; `null` counts as absent, any other
+    /// type is recorded as `Must be {expected}.`
+    fn optional<T>(&mut self, name: &str, expected: &str, pick: impl FnOnce(Value) -> Option<T>) -> Option<T> {
+        match self.map.remove(name) {
+            None | Some(Value::Null) => None,
+            Some(value) => pick(value).or_else(|| {
+                self.wrong_type(name, expected);
+                None
+            }),
+        }
     }
 
     /// An optional string field; `null` counts as absent.
     pub fn opt_str(&mut self, name: &str) -> Option<String> {
-        match self.map.remove(name) {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(s),
-            Some(_) => {
-                self.wrong_type(name, "a string");
-                None
-            }
-        }
+        self.optional(name, "a string", |v| match v {
+            Value::String(s) => Some(s),
+            _ => None,
+        })
     }
 
     /// A string field of a partial update: absent, explicitly `null`, or a value.
@@ -110,25 +118,14 @@ impl JsonObject {
     }
 
     pub fn opt_bool(&mut self, name: &str) -> Option<bool> {
-        match self.map.remove(name) {
-            None | Some(Value::Null) => None,
-            Some(Value::Bool(b)) => Some(b),
-            Some(_) => {
-                self.wrong_type(name, "true or false");
-                None
-            }
-        }
+        self.optional(name, "true or false", |v| v.as_bool())
     }
 
     pub fn opt_object(&mut self, name: &str) -> Option<Map<String, Value>> {
-        match self.map.remove(name) {
-            None | Some(Value::Null) => None,
-            Some(Value::Object(o)) => Some(o),
-            Some(_) => {
-                self.wrong_type(name, "a JSON object");
-                None
-            }
-        }
+        self.optional(name, "a JSON object", |v| match v {
+            Value::Object(o) => Some(o),
+            _ => None,
+        })
     }
 
     /// Reads a new password field: the length rule, then the strength rules against `user`.
@@ -151,7 +148,7 @@ impl JsonObject {
 
     /// Records that a required field is missing.
     pub fn require(&mut self, name: &str) {
-        self.errors.entry(name.to_owned()).or_default().push("This field is required.".to_owned());
+        self.error(name, "This field is required.");
     }
 
     pub fn error(&mut self, name: &str, message: impl Into<String>) {
