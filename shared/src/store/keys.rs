@@ -52,7 +52,7 @@ pub(super) fn user_pk(user_id: Uuid) -> String {
     format!("USER#{user_id}")
 }
 
-pub fn user(user_id: Uuid) -> Key {
+pub(super) fn user(user_id: Uuid) -> Key {
     Key::new(user_pk(user_id), PROFILE)
 }
 
@@ -61,7 +61,7 @@ pub fn session(user_id: Uuid, session_id: Uuid) -> Key {
 }
 
 /// The one pending token of a purpose in its user's partition.
-pub fn one_time(user_id: Uuid, purpose: Purpose) -> Key {
+pub(super) fn one_time(user_id: Uuid, purpose: Purpose) -> Key {
     let sk = match purpose {
         Purpose::VerifyEmail => "TOKEN#verify",
         Purpose::ResetPassword => "TOKEN#reset",

@@ -98,18 +98,27 @@ where
     }
 }
 
-/// The outcome of a conditional write: `true` when it happened, `false` when its condition
-/// did not hold; any other failure is classified.
-fn written<O, E, R>(result: Result<O, SdkError<E, R>>) -> Result<bool, StoreError>
+/// The output of a conditional write, or `None` when its condition did not hold; any other
+/// failure is classified.
+fn checked<O, E, R>(result: Result<O, SdkError<E, R>>) -> Result<Option<O>, StoreError>
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
     match result {
-        Ok(_) => Ok(true),
-        Err(e) if e.as_service_error().and_then(|s| s.code()) == Some("ConditionalCheckFailedException") => Ok(false),
+        Ok(out) => Ok(Some(out)),
+        Err(e) if e.as_service_error().and_then(|s| s.code()) == Some("ConditionalCheckFailedException") => Ok(None),
         Err(e) => Err(classify(e)),
     }
+}
+
+/// Whether a conditional write happened (`false`: its condition did not hold).
+fn written<O, E, R>(result: Result<O, SdkError<E, R>>) -> Result<bool, StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    Ok(checked(result)?.is_some())
 }
 
 /// A request that could not even be built: a bug.
@@ -233,7 +242,7 @@ impl Store {
     /// to `each` as it arrives.
     async fn batch_get(
         &self,
-        keys: Vec<Key>,
+        keys: impl IntoIterator<Item = Key>,
         mut each: impl FnMut(Item) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         let mut request = KeysAndAttributes::builder().consistent_read(true);

@@ -181,20 +181,13 @@ impl Store {
         }
     }
 
-    pub async fn get_session(&self, user_id: Uuid, session_id: Uuid) -> Result<Option<SessionRecord>, StoreError> {
+    async fn get_session(&self, user_id: Uuid, session_id: Uuid) -> Result<Option<SessionRecord>, StoreError> {
         self.get(keys::session(user_id, session_id)).await
     }
 
     /// Ends a session. Idempotent: deleting a session that is gone already succeeds.
     pub async fn delete_session(&self, user_id: Uuid, session_id: Uuid) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(keys::session(user_id, session_id).into_attributes()))
-            .send()
-            .await
-            .map_err(classify)?;
-        Ok(())
+        self.end_session(user_id, session_id).await.map(drop)
     }
 
     /// Deletes one of the user's sessions; `false` when there was none with that id.
@@ -239,15 +232,17 @@ impl Store {
 
     /// Ends every session of a user; returns how many records were deleted.
     pub async fn delete_sessions_of(&self, user_id: Uuid) -> Result<usize, StoreError> {
-        let sessions = self.sessions_of(user_id).await?;
-        self.batch_delete(sessions.iter().map(SessionRecord::key).collect()).await?;
-        Ok(sessions.len())
+        self.delete_sessions(user_id, None).await
     }
 
     /// Deletes every session of a user except `keep`.
     pub async fn delete_sessions_except(&self, user_id: Uuid, keep: Uuid) -> Result<usize, StoreError> {
+        self.delete_sessions(user_id, Some(keep)).await
+    }
+
+    async fn delete_sessions(&self, user_id: Uuid, keep: Option<Uuid>) -> Result<usize, StoreError> {
         let sessions = self.sessions_of(user_id).await?;
-        let keys: Vec<_> = sessions.iter().filter(|s| s.session_id != keep).map(SessionRecord::key).collect();
+        let keys: Vec<_> = sessions.iter().filter(|s| Some(s.session_id) != keep).map(SessionRecord::key).collect();
         let count = keys.len();
         self.batch_delete(keys).await?;
         Ok(count)

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::keys;
 use super::sessions::SessionRecord;
 use super::tx::{Fail, Tx};
-use super::{classify, from_item, ms, n, s, sort_key, to_item, Claim, Store, StoreError};
+use super::{checked, classify, from_item, ms, n, s, sort_key, to_item, Claim, Store, StoreError};
 use crate::clock::UnixMs;
 use crate::tokens::Purpose;
 
@@ -339,7 +339,7 @@ impl Store {
         session_id: Uuid,
     ) -> Result<(Option<UserRecord>, Option<SessionRecord>), StoreError> {
         let (mut user, mut session) = (None, None);
-        self.batch_get(vec![keys::user(user_id), keys::session(user_id, session_id)], |item| {
+        self.batch_get([keys::user(user_id), keys::session(user_id, session_id)], |item| {
             match sort_key(&item) {
                 Some(keys::PROFILE) => user = Some(from_item(item)?),
                 _ => session = Some(from_item(item)?),
@@ -396,13 +396,8 @@ impl Store {
                 .return_values(ReturnValue::AllNew)
                 .send()
                 .await;
-            return match out {
-                Ok(out) => from_item(out.attributes.unwrap_or_default()),
-                Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
-                    Err(StoreError::Missing)
-                }
-                Err(e) => Err(classify(e)),
-            };
+            let out = checked(out)?.ok_or(StoreError::Missing)?;
+            return from_item(out.attributes.unwrap_or_default());
         }
 
         let mut values = values;
