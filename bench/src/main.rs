@@ -109,7 +109,7 @@ fn request(method: Method, path: &str, token: Option<&str>, body: Option<Value>)
 
 async fn call(state: &Arc<AppState>, req: ApiRequest) -> (u16, Value) {
     let mut req = req;
-    let route = match routes::resolve(&req.method, &req.path) {
+    let route = match routes::resolve(&req.method, &req.path, state.config.profiles) {
         routes::Resolution::Found(spec, params) => {
             req.path_params = params;
             spec.route
@@ -321,6 +321,10 @@ async fn warm(env: &Env) -> (Vec<Warm>, Anchors) {
         role: "reader",
         tier: "free",
         guest: false,
+        ttl: state.config.access_ttl,
+        jti: None,
+        extra_claims: bookshelf::profile::ExtraClaims::None,
+        legacy_id: None,
     };
     let per_op = |f: &dyn Fn()| {
         let before = process_cpu();

@@ -39,6 +39,7 @@ async fn main() -> ExitCode {
 async fn run() -> Result<(), String> {
     let lookup = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty()).or_else(|| local_default(name));
     let mut config = Config::from_lookup(lookup).map_err(|e| e.to_string())?;
+    bookshelf::routes::check_profiles(config.profiles).map_err(|e| e.to_string())?;
     if let KeySource::File(path) = &config.keys {
         bookshelf::signing_keys::load_or_generate_file(path).map_err(|e| e.to_string())?;
     }

@@ -8,12 +8,12 @@ use std::sync::Arc;
 
 use bookshelf::edge::{cors, dispatch};
 use bookshelf::error::{Error, Limit};
+use bookshelf::profile::Profile;
 use bookshelf::routes::{self, Resolution};
 use bookshelf::state::AppState;
 use bookshelf::web::body::MAX_BODY_BYTES;
 use bookshelf::web::request::ApiRequest;
 use bookshelf::web::response::ApiResponse;
-use bookshelf::wire::Wire;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use http::Method;
 use http_body_util::{BodyExt, Full, Limited};
@@ -82,17 +82,20 @@ impl LocalApi {
         let path = req.uri().path().to_owned();
         // Refused before any function would run in AWS: the gateway's answers, natively.
         let early = |error: Error| {
-            let response = dispatch::failure(Wire::Native, &error, request_id);
+            let response = dispatch::failure(Profile::Bookshelf, "gateway", &error, request_id);
             tracing::info!(request_id, method = %method, path = %path, status = response.status.as_u16(), "request");
             response
         };
-        let (spec, path_params) = match routes::resolve(&method, &path) {
+        let (spec, path_params) = match routes::resolve(&method, &path, self.state.config.profiles) {
             Resolution::Found(spec, params) => (spec, params),
             Resolution::MethodNotAllowed => return early(Error::MethodNotAllowed),
             Resolution::NotFound => return early(Error::NotFound),
         };
-        // API Gateway checks the key before anything reaches a function; so do we.
-        if spec.api_key {
+        // API Gateway checks the key before anything reaches a function; so do we. Profile
+        // routes need it only where the deployment says so (`ProfileRoutesRequireApiKey`).
+        let needs_key =
+            spec.api_key || (spec.profile != Profile::Bookshelf && self.state.config.profile_routes_require_api_key);
+        if needs_key {
             let key = req.headers().get("x-api-key").and_then(|v| v.to_str().ok());
             if key != Some(self.api_key.as_str()) {
                 return early(Error::InvalidApiKey);
@@ -114,6 +117,7 @@ impl LocalApi {
             path_params,
             source_ip: Some(peer.ip().to_string()),
             request_id: request_id.to_owned(),
+            profile: spec.profile,
         };
         dispatch::respond(Arc::clone(&self.state), spec.route, api_request).await
     }

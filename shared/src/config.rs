@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::profile::{ProfileSettings, Profiles, SessionPolicy, SettingReader};
 use crate::rate_scope::PerScope;
 
 #[derive(Debug, thiserror::Error)]
@@ -90,6 +91,62 @@ pub struct Config {
     pub mail_from: Option<String>,
     pub mail_outbox_dir: PathBuf,
     pub cors_allowed_origins: Vec<String>,
+    /// `API_PROFILES`: the client profiles served besides (or over) the native routes.
+    pub profiles: Profiles,
+    /// `PROFILE_<NAME>_<SETTING>`: each profile's lifetimes, rotation and limits.
+    pub profile_settings: ProfileSettings,
+    /// `SELF_ASSIGNABLE_ROLES`: roles a profile that lets clients pick one may accept.
+    pub self_assignable_roles: Vec<String>,
+    /// `PROFILE_ROUTES_REQUIRE_API_KEY`: whether profile routes need `x-api-key` too (the
+    /// local server's copy of the stack parameter `ProfileRoutesRequireApiKey`).
+    pub profile_routes_require_api_key: bool,
+}
+
+/// Reads typed settings from a lookup, naming the variable in every error.
+struct Reader<F>(F);
+
+impl<F: Fn(&str) -> Option<String>> Reader<F> {
+    fn get(&self, name: &str) -> Option<String> {
+        (self.0)(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    }
+
+    fn whole<T: std::str::FromStr + PartialOrd + Default>(
+        &self,
+        name: &'static str,
+        default: T,
+        zero_ok: bool,
+        expected: &str,
+    ) -> Result<T, ConfigError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(raw) => {
+                raw.parse::<T>().ok().filter(|n| zero_ok || *n > T::default()).ok_or_else(|| invalid(name, expected))
+            }
+        }
+    }
+}
+
+impl<F: Fn(&str) -> Option<String>> SettingReader for Reader<F> {
+    fn seconds(&self, name: &'static str, default: u64) -> Result<Duration, ConfigError> {
+        self.whole(name, default, false, "expected a whole number of seconds greater than 0").map(Duration::from_secs)
+    }
+
+    fn seconds_or_zero(&self, name: &'static str, default: u64) -> Result<Duration, ConfigError> {
+        self.whole(name, default, true, "expected a whole number of seconds").map(Duration::from_secs)
+    }
+
+    fn flag(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
+        match self.get(name).as_deref() {
+            None => Ok(default),
+            Some("true") | Some("1") => Ok(true),
+            Some("false") | Some("0") => Ok(false),
+            Some(_) => Err(invalid(name, "expected true or false")),
+        }
+    }
+
+    fn count(&self, name: &'static str, default: u32) -> Result<u32, ConfigError> {
+        self.whole(name, default, false, "expected a whole number greater than 0")
+    }
 }
 
 impl Config {
@@ -100,18 +157,9 @@ impl Config {
 
     /// Reads configuration through `lookup`, so tests can pass their own values.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        let seconds = |name: &'static str, default: u64| -> Result<Duration, ConfigError> {
-            match get(name) {
-                None => Ok(Duration::from_secs(default)),
-                Some(raw) => raw
-                    .parse::<u64>()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .map(Duration::from_secs)
-                    .ok_or_else(|| invalid(name, "expected a whole number of seconds greater than 0")),
-            }
-        };
+        let read = Reader(lookup);
+        let get = |name: &str| read.get(name);
+        let seconds = |name: &'static str, default: u64| read.seconds(name, default);
 
         let jwt_algorithm = match get("JWT_ALGORITHM").as_deref() {
             None | Some("ES256") => JwtAlgorithm::Es256,
@@ -135,11 +183,7 @@ impl Config {
                     "set JWT_KEYS_SECRET_ARN (a Secrets Manager secret), JWT_KEYS (a key document) or JWT_KEYS_FILE",
                 )),
             };
-        let rate_limits_enabled = match get("RATE_LIMITS_ENABLED").as_deref() {
-            None | Some("true") | Some("1") => true,
-            Some("false") | Some("0") => false,
-            Some(_) => return Err(invalid("RATE_LIMITS_ENABLED", "expected true or false")),
-        };
+        let rate_limits_enabled = read.flag("RATE_LIMITS_ENABLED", true)?;
         let mail_sender = match get("MAIL_SENDER").as_deref() {
             None | Some("outbox") => MailSender::Outbox,
             Some("ses") => MailSender::Ses,
@@ -154,16 +198,7 @@ impl Config {
             return Err(invalid("APP_BASE_URL", "expected an http(s) URL"));
         }
 
-        let count = |name: &'static str, default: u32| -> Result<u32, ConfigError> {
-            match get(name) {
-                None => Ok(default),
-                Some(raw) => raw
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| invalid(name, "expected a whole number greater than 0")),
-            }
-        };
+        let count = |name: &'static str, default: u32| read.count(name, default);
         let rate_limits = RateLimits {
             per_minute: PerScope::try_from_fn(|scope| count(scope.variable(), scope.default_per_minute()))?,
             lockout_after: count("LOGIN_LOCKOUT_THRESHOLD", 5)?,
@@ -172,6 +207,9 @@ impl Config {
             disable_after: count("LOGIN_DISABLE_THRESHOLD", 100)?,
         };
 
+        let access_ttl = seconds("ACCESS_TOKEN_TTL_SECONDS", 900)?;
+        let native = SessionPolicy { access_ttl, rotate_refresh: true, token_exchange: None };
+        let profile_settings = ProfileSettings::read(native, &read)?;
         let config = Config {
             table_name: get("TABLE_NAME").ok_or_else(|| invalid("TABLE_NAME", "required"))?,
             dynamodb_endpoint: get("DYNAMODB_ENDPOINT"),
@@ -180,17 +218,11 @@ impl Config {
             jwt_audience: get("JWT_AUDIENCE").unwrap_or_else(|| "bookshelf-apps".to_owned()),
             jwt_algorithm,
             keys,
-            access_ttl: seconds("ACCESS_TOKEN_TTL_SECONDS", 900)?,
+            access_ttl,
             refresh_idle: seconds("REFRESH_TOKEN_IDLE_SECONDS", 604_800)?,
             session_max: seconds("SESSION_MAX_SECONDS", 2_592_000)?,
-            refresh_reuse_grace: match get("REFRESH_REUSE_GRACE_SECONDS") {
-                // 0 is allowed here: it switches the grace window off.
-                None => Duration::from_secs(10),
-                Some(raw) => raw
-                    .parse::<u64>()
-                    .map(Duration::from_secs)
-                    .map_err(|_| invalid("REFRESH_REUSE_GRACE_SECONDS", "expected a whole number of seconds"))?,
-            },
+            // 0 is allowed here: it switches the grace window off.
+            refresh_reuse_grace: read.seconds_or_zero("REFRESH_REUSE_GRACE_SECONDS", 10)?,
             guest_idle: seconds("GUEST_IDLE_SECONDS", 2_592_000)?,
             rate_limits_enabled,
             rate_limits,
@@ -201,6 +233,15 @@ impl Config {
             cors_allowed_origins: get("CORS_ALLOWED_ORIGINS")
                 .map(|raw| raw.split(',').map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect())
                 .unwrap_or_default(),
+            profiles: Profiles::parse(&get("API_PROFILES").unwrap_or_else(|| "bookshelf".to_owned()))?,
+            profile_settings,
+            self_assignable_roles: get("SELF_ASSIGNABLE_ROLES")
+                .unwrap_or_else(|| crate::domain::DEFAULT_ROLE.to_owned())
+                .split(',')
+                .map(|r| r.trim().to_owned())
+                .filter(|r| !r.is_empty())
+                .collect(),
+            profile_routes_require_api_key: read.flag("PROFILE_ROUTES_REQUIRE_API_KEY", false)?,
         };
         if config.dynamodb_endpoint.is_none() && config.aws_region.is_none() {
             return Err(invalid("AWS_REGION", "required outside Lambda unless DYNAMODB_ENDPOINT is set"));

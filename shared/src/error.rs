@@ -20,6 +20,11 @@ pub enum Error {
     /// `validation_error`: one or more fields break a rule.
     #[error("validation failed")]
     Validation(FieldErrors),
+    /// `validation_error` too: the body does not have the shape a profile's route declares (a
+    /// missing field, a wrong type, a length), found before any rule of the core is applied.
+    /// Profiles whose servers told the two apart (pydantic's 422) answer it apart.
+    #[error("schema validation failed")]
+    Schema(FieldErrors),
     /// `malformed_request`: the body is not a JSON object.
     #[error("malformed request: {0}")]
     Malformed(&'static str),
@@ -29,6 +34,10 @@ pub enum Error {
     /// `invalid_token`: missing, malformed, forged, wrong type, revoked or used token.
     #[error("invalid token")]
     InvalidToken,
+    /// `invalid_token` too, found in the `Authorization` header before any token was read:
+    /// some profiles' servers answer these apart.
+    #[error("no bearer token: {0:?}")]
+    NoBearer(NoBearer),
     /// `token_expired`: a genuine access token past `exp`.
     #[error("token expired")]
     TokenExpired,
@@ -82,6 +91,15 @@ pub enum Error {
     Internal(#[source] Cause),
 }
 
+/// Why a request carries no bearer token to check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoBearer {
+    /// No `Authorization` header, or one of another scheme.
+    Missing,
+    /// `Bearer` without exactly one token after it.
+    Malformed,
+}
+
 /// Which limit a `rate_limited` failure ran into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Limit {
@@ -130,10 +148,10 @@ impl Error {
     pub fn code(&self) -> &'static str {
         use Error::*;
         match self {
-            Validation(_) => "validation_error",
+            Validation(_) | Schema(_) => "validation_error",
             Malformed(_) => "malformed_request",
             InvalidCredentials => "invalid_credentials",
-            InvalidToken => "invalid_token",
+            InvalidToken | NoBearer(_) => "invalid_token",
             TokenExpired => "token_expired",
             InvalidRefreshToken => "invalid_refresh_token",
             RefreshTokenReused => "refresh_token_reused",
@@ -159,7 +177,10 @@ impl Error {
     /// routes count.
     pub fn is_unauthenticated(&self) -> bool {
         use Error::*;
-        matches!(self, InvalidCredentials | InvalidToken | TokenExpired | InvalidRefreshToken | RefreshTokenReused)
+        matches!(
+            self,
+            InvalidCredentials | InvalidToken | NoBearer(_) | TokenExpired | InvalidRefreshToken | RefreshTokenReused
+        )
     }
 
     /// The service, not the request, is at fault (the cause is logged, never answered).
@@ -212,9 +233,11 @@ pub(crate) mod tests {
         use Error::*;
         let all = vec![
             Validation(FieldErrors::new()),
+            Schema(FieldErrors::new()),
             Malformed("m"),
             InvalidCredentials,
             InvalidToken,
+            NoBearer(super::NoBearer::Missing),
             TokenExpired,
             InvalidRefreshToken,
             RefreshTokenReused,
@@ -236,9 +259,11 @@ pub(crate) mod tests {
         for error in &all {
             match error {
                 Validation(_)
+                | Schema(_)
                 | Malformed(_)
                 | InvalidCredentials
                 | InvalidToken
+                | NoBearer(_)
                 | TokenExpired
                 | InvalidRefreshToken
                 | RefreshTokenReused
@@ -266,6 +291,8 @@ pub(crate) mod tests {
         let mut emitted: Vec<&str> = one_of_each().iter().map(Error::code).collect();
         let mut listed = CODES.to_vec();
         emitted.sort_unstable();
+        // Some variants share a code (they differ only where a profile answers them apart).
+        emitted.dedup();
         listed.sort_unstable();
         assert_eq!(emitted, listed);
     }

@@ -20,6 +20,7 @@ pub mod logging;
 pub mod mail;
 pub mod outcome;
 pub mod password;
+pub mod profile;
 pub mod rate;
 pub mod rate_scope;
 pub mod routes;

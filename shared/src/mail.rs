@@ -144,6 +144,21 @@ pub fn password_reset(to: &str, name: &str, link: &str) -> Mail {
     }
 }
 
+/// The notice to an old address that the account's email address changed (where a profile
+/// lets the change happen without the password), linking to the password reset page.
+pub fn email_changed(to: &str, new_address: &str, name: &str, link: &str) -> Mail {
+    let greeting = format!("Hi {name},");
+    let first = format!("The email address of your Bookshelf account was changed to {new_address}.");
+    let lines =
+        [first.as_str(), "If you made this change, there is nothing to do. If you did not, reset your password now:"];
+    Mail {
+        to: to.to_owned(),
+        subject: "Your email address was changed".to_owned(),
+        text: format!("{greeting}\n\n{}\n\n{}\n\n{link}\n\n— Bookshelf\n", lines[0], lines[1]),
+        html: html(&greeting, &lines, link, "Reset my password"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

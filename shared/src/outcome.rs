@@ -13,7 +13,10 @@ pub struct IssuedTokens {
     pub access_token: String,
     /// Seconds the access token lives.
     pub expires_in: u64,
-    pub refresh_token: String,
+    /// Its `exp` claim (unix seconds).
+    pub access_expires_at: i64,
+    /// None for a session continued by exchanging its access token.
+    pub refresh_token: Option<String>,
     /// Seconds until the refresh token's idle or absolute deadline, whichever is first.
     pub refresh_expires_in: i64,
 }
@@ -36,28 +39,51 @@ pub struct SignedIn {
     pub user: Option<Box<UserRecord>>,
     /// This call created the account.
     pub created: bool,
+    /// The refresh token is not the one the client presented (a session that does not
+    /// rotate answers its own again).
+    pub new_refresh: bool,
 }
 
 impl SignedIn {
-    /// Tokens without the account (refresh).
+    /// Tokens without the account (refresh): a rotated refresh token, or the same one.
     pub fn refreshed(tokens: IssuedTokens) -> Self {
-        SignedIn { tokens, user: None, created: false }
+        SignedIn { tokens, user: None, created: false, new_refresh: true }
+    }
+
+    /// Tokens of a session whose refresh token does not rotate.
+    pub fn refreshed_without_rotation(tokens: IssuedTokens) -> Self {
+        SignedIn { new_refresh: false, ..SignedIn::refreshed(tokens) }
     }
 
     /// Tokens with the account they were issued to; `created` when this call made it.
     pub fn account(tokens: IssuedTokens, user: UserRecord, created: bool) -> Self {
-        SignedIn { tokens, user: Some(Box::new(user)), created }
+        SignedIn { tokens, user: Some(Box::new(user)), created, new_refresh: true }
     }
 }
 
-/// The caller's account, fresh from the database.
+/// The caller's account, fresh from the database; `updated` when this request changed it.
 #[derive(Debug)]
-pub struct Account(pub Box<UserRecord>);
+pub struct Account {
+    pub user: Box<UserRecord>,
+    pub updated: bool,
+}
 
-impl From<UserRecord> for Account {
-    fn from(user: UserRecord) -> Self {
-        Account(Box::new(user))
+impl Account {
+    pub fn read(user: UserRecord) -> Self {
+        Account { user: Box::new(user), updated: false }
     }
+
+    pub fn updated(user: UserRecord) -> Self {
+        Account { user: Box::new(user), updated: true }
+    }
+}
+
+/// A password was changed: every other session ended, and the caller either holds a new
+/// session or (where its profile keeps it) still holds its own.
+#[derive(Debug)]
+pub enum PasswordChanged {
+    NewSession(SignedIn),
+    SessionKept,
 }
 
 /// An access token whose session and user are live right now.

@@ -18,11 +18,15 @@ pub async fn check_ip(state: &AppState, scope: RateScope, req: &ApiRequest) -> R
     if !state.config.rate_limits_enabled {
         return Ok(());
     }
-    let limit = state.config.rate_limits.per_minute.get(scope);
+    // A profile with limits of its own counts them in windows of its own.
+    let (limit, window_name) = match state.config.profile_settings.per_minute(req.profile, scope) {
+        Some(limit) => (limit, format!("{}:{}", req.profile.name(), scope.name())),
+        None => (state.config.rate_limits.per_minute.get(scope), scope.name().to_owned()),
+    };
     let now = state.clock.now_secs();
     let window = now - now.rem_euclid(WINDOW_SECONDS);
     let ip = req.source_ip.as_deref().unwrap_or("unknown");
-    if state.store.count_in_window(scope.name(), ip, window, limit, window + 2 * WINDOW_SECONDS).await? {
+    if state.store.count_in_window(&window_name, ip, window, limit, window + 2 * WINDOW_SECONDS).await? {
         Ok(())
     } else {
         tracing::info!(request_id = %req.request_id, scope = scope.name(), ip, "rate limited");

@@ -11,12 +11,13 @@ use std::collections::HashMap;
 
 use http::Method;
 
+use crate::config::ConfigError;
 use crate::error::Error;
+use crate::profile::{Profile, Profiles};
 use crate::rate_scope::RateScope;
 use crate::state::AppState;
 use crate::web::request::ApiRequest;
 use crate::web::response::ApiResponse;
-use crate::wire::Wire;
 
 #[derive(Debug)]
 pub struct RouteSpec {
@@ -28,8 +29,8 @@ pub struct RouteSpec {
     /// The binary (and SAM `BuildProperties.Binary`) that serves this route in AWS.
     pub function: &'static str,
     pub rate: RatePolicy,
-    /// The wire format its outcomes and failures are written in.
-    pub wire: Wire,
+    /// The profile it belongs to, whose wire format its outcomes and failures are written in.
+    pub profile: Profile,
 }
 
 /// Which requests of a route count against a per-IP window.
@@ -70,8 +71,8 @@ pub const API_PREFIX: &str = "/api/v1/auth";
 macro_rules! routes {
     ($(
         $route:ident: $method:ident $path:literal,
-        key: $key:literal, function: $function:literal, rate: $rate:expr, wire: $wire:ident,
-        $entry:ident => $handler:path;
+        key: $key:literal, function: $function:literal, rate: $rate:expr, profile: $profile:ident,
+        $entry:ident => $handler:path $(, decode: $decode:path)?;
     )*) => {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum Route {
@@ -88,7 +89,7 @@ macro_rules! routes {
                 api_key: $key,
                 function: $function,
                 rate: $rate,
-                wire: Wire::$wire,
+                profile: Profile::$profile,
             },
         )*];
 
@@ -98,12 +99,16 @@ macro_rules! routes {
 
             $(
                 pub fn $entry<'a>(state: &'a AppState, req: &'a ApiRequest) -> BoxFuture<'a, Result<ApiResponse, Error>> {
-                    Box::pin(async move { Ok(Route::$route.wire().encode($handler(state, req).await?)) })
+                    Box::pin(async move {
+                        // A profile's request, read into the native one its handler reads.
+                        $(let decoded = $decode(req)?; let req = &decoded;)?
+                        Ok(crate::wire::Encode::encode($handler(state, req).await?, &crate::wire::$profile))
+                    })
                 }
             )*
 
-            pub fn fallback<'a>(_: &'a AppState, req: &'a ApiRequest) -> BoxFuture<'a, Result<ApiResponse, Error>> {
-                Box::pin(std::future::ready(Err(match resolve(&req.method, &req.path) {
+            pub fn fallback<'a>(state: &'a AppState, req: &'a ApiRequest) -> BoxFuture<'a, Result<ApiResponse, Error>> {
+                Box::pin(std::future::ready(Err(match resolve(&req.method, &req.path, state.config.profiles) {
                     Resolution::MethodNotAllowed => Error::MethodNotAllowed,
                     _ => Error::NotFound,
                 })))
@@ -122,64 +127,166 @@ macro_rules! routes {
     };
 }
 
+use crate::wire::book_corners::decode as bc;
+use crate::wire::bookwish::decode as bw;
+use crate::wire::session_api::decode as sa;
+use crate::wire::simplejwt::decode as sj;
+use crate::wire::universal::decode as ub;
 use RatePolicy::{EveryRequest, InHandler, RefusedTokens, Unlimited};
 use RateScope as S;
 
 routes! {
     Register: POST "/api/v1/auth/register",
-        key: true, function: "register", rate: EveryRequest(S::Register), wire: Native,
+        key: true, function: "register", rate: EveryRequest(S::Register), profile: Bookshelf,
         register => crate::handlers::register::handle;
     Login: POST "/api/v1/auth/login",
-        key: true, function: "login", rate: InHandler(S::Login), wire: Native,
+        key: true, function: "login", rate: InHandler(S::Login), profile: Bookshelf,
         login => crate::handlers::login::handle;
     Refresh: POST "/api/v1/auth/refresh",
-        key: true, function: "refresh", rate: RefusedTokens(S::Refresh), wire: Native,
+        key: true, function: "refresh", rate: RefusedTokens(S::Refresh), profile: Bookshelf,
         refresh => crate::handlers::refresh::handle;
     Verify: POST "/api/v1/auth/verify",
-        key: true, function: "verify", rate: RefusedTokens(S::Verify), wire: Native,
+        key: true, function: "verify", rate: RefusedTokens(S::Verify), profile: Bookshelf,
         verify => crate::handlers::verify::handle;
     Logout: POST "/api/v1/auth/logout",
-        key: true, function: "logout", rate: Unlimited, wire: Native,
+        key: true, function: "logout", rate: Unlimited, profile: Bookshelf,
         logout => crate::handlers::logout::handle;
     GetMe: GET "/api/v1/auth/me",
-        key: true, function: "get-me", rate: Unlimited, wire: Native,
+        key: true, function: "get-me", rate: Unlimited, profile: Bookshelf,
         get_me => crate::handlers::me::get;
     UpdateMe: PATCH "/api/v1/auth/me",
-        key: true, function: "update-me", rate: EveryRequest(S::UpdateProfile), wire: Native,
+        key: true, function: "update-me", rate: EveryRequest(S::UpdateProfile), profile: Bookshelf,
         update_me => crate::handlers::me::update;
     DeleteMe: DELETE "/api/v1/auth/me",
-        key: true, function: "delete-me", rate: EveryRequest(S::DeleteAccount), wire: Native,
+        key: true, function: "delete-me", rate: EveryRequest(S::DeleteAccount), profile: Bookshelf,
         delete_me => crate::handlers::me::delete;
     ChangePassword: POST "/api/v1/auth/password",
-        key: true, function: "change-password", rate: EveryRequest(S::Password), wire: Native,
+        key: true, function: "change-password", rate: EveryRequest(S::Password), profile: Bookshelf,
         change_password => crate::handlers::password::change;
     ListSessions: GET "/api/v1/auth/sessions",
-        key: true, function: "list-sessions", rate: Unlimited, wire: Native,
+        key: true, function: "list-sessions", rate: Unlimited, profile: Bookshelf,
         list_sessions => crate::handlers::sessions::list;
     DeleteSession: DELETE "/api/v1/auth/sessions/{id}",
-        key: true, function: "delete-session", rate: Unlimited, wire: Native,
+        key: true, function: "delete-session", rate: Unlimited, profile: Bookshelf,
         delete_session => crate::handlers::sessions::delete;
     Guest: POST "/api/v1/auth/guest",
-        key: true, function: "guest", rate: EveryRequest(S::Guest), wire: Native,
+        key: true, function: "guest", rate: EveryRequest(S::Guest), profile: Bookshelf,
         guest => crate::handlers::guest::create;
     GuestUpgrade: POST "/api/v1/auth/guest/upgrade",
-        key: true, function: "guest-upgrade", rate: EveryRequest(S::Upgrade), wire: Native,
+        key: true, function: "guest-upgrade", rate: EveryRequest(S::Upgrade), profile: Bookshelf,
         guest_upgrade => crate::handlers::guest::upgrade;
     RequestVerification: POST "/api/v1/auth/email/verification",
-        key: true, function: "request-verification", rate: EveryRequest(S::Verification), wire: Native,
+        key: true, function: "request-verification", rate: EveryRequest(S::Verification), profile: Bookshelf,
         request_verification => crate::handlers::email::request_verification;
     VerifyEmail: POST "/api/v1/auth/email/verify",
-        key: true, function: "verify-email", rate: EveryRequest(S::EmailVerify), wire: Native,
+        key: true, function: "verify-email", rate: EveryRequest(S::EmailVerify), profile: Bookshelf,
         verify_email => crate::handlers::email::verify_email;
     ForgotPassword: POST "/api/v1/auth/password/forgot",
-        key: true, function: "forgot-password", rate: EveryRequest(S::Forgot), wire: Native,
+        key: true, function: "forgot-password", rate: EveryRequest(S::Forgot), profile: Bookshelf,
         forgot_password => crate::handlers::email::forgot;
     ResetPassword: POST "/api/v1/auth/password/reset",
-        key: true, function: "reset-password", rate: EveryRequest(S::Reset), wire: Native,
+        key: true, function: "reset-password", rate: EveryRequest(S::Reset), profile: Bookshelf,
         reset_password => crate::handlers::email::reset;
     Jwks: GET "/.well-known/jwks.json",
-        key: false, function: "jwks", rate: Unlimited, wire: Native,
+        key: false, function: "jwks", rate: Unlimited, profile: Bookshelf,
         jwks => crate::handlers::jwks::handle;
+
+    // Book Corners (profiles.md, `book-corners`).
+    BookCornersRegister: POST "/api/v1/auth/register",
+        key: false, function: "register", rate: EveryRequest(S::Register), profile: BookCorners,
+        book_corners_register => crate::handlers::register::handle, decode: bc::decode_register;
+    BookCornersLogin: POST "/api/v1/auth/login",
+        key: false, function: "login", rate: InHandler(S::Login), profile: BookCorners,
+        book_corners_login => crate::handlers::login::handle, decode: bc::decode_login;
+    BookCornersRefresh: POST "/api/v1/auth/refresh",
+        key: false, function: "refresh", rate: RefusedTokens(S::Refresh), profile: BookCorners,
+        book_corners_refresh => crate::handlers::refresh::handle, decode: bc::decode_refresh;
+    BookCornersMe: GET "/api/v1/auth/me",
+        key: false, function: "get-me", rate: Unlimited, profile: BookCorners,
+        book_corners_me => crate::handlers::me::get;
+
+    // The session-style API (`session-api`).
+    SessionApiRegister: POST "/api/v1/auth/register",
+        key: false, function: "register", rate: EveryRequest(S::Register), profile: SessionApi,
+        session_api_register => crate::handlers::register::handle, decode: sa::decode_register;
+    SessionApiLogin: POST "/api/v1/auth/login",
+        key: false, function: "login", rate: InHandler(S::Login), profile: SessionApi,
+        session_api_login => crate::handlers::login::handle, decode: sa::decode_login;
+    SessionApiLogout: POST "/api/v1/auth/logout",
+        key: false, function: "logout", rate: Unlimited, profile: SessionApi,
+        session_api_logout => crate::handlers::logout::handle, decode: sa::decode_logout;
+    SessionApiMe: GET "/api/v1/auth/me",
+        key: false, function: "get-me", rate: Unlimited, profile: SessionApi,
+        session_api_me => crate::handlers::me::get;
+    SessionApiUpdateMe: PATCH "/api/v1/auth/me",
+        key: false, function: "update-me", rate: EveryRequest(S::UpdateProfile), profile: SessionApi,
+        session_api_update_me => crate::handlers::me::update, decode: sa::decode_update;
+
+    // Universal Bookshelf (`universal-bookshelf`).
+    UniversalSignup: POST "/api/signup",
+        key: false, function: "register", rate: EveryRequest(S::Register), profile: UniversalBookshelf,
+        universal_signup => crate::handlers::register::handle, decode: ub::decode_signup;
+    UniversalLogin: POST "/api/login",
+        key: false, function: "login", rate: InHandler(S::Login), profile: UniversalBookshelf,
+        universal_login => crate::handlers::login::handle, decode: ub::decode_login;
+    UniversalLogout: POST "/api/logout",
+        key: false, function: "logout", rate: Unlimited, profile: UniversalBookshelf,
+        universal_logout => crate::handlers::logout::handle, decode: ub::decode_logout;
+    UniversalRefresh: POST "/api/refresh",
+        key: false, function: "refresh", rate: EveryRequest(S::Refresh), profile: UniversalBookshelf,
+        universal_refresh => crate::handlers::refresh::exchange;
+    UniversalProfile: GET "/api/user/profile",
+        key: false, function: "get-me", rate: Unlimited, profile: UniversalBookshelf,
+        universal_profile => crate::handlers::me::get;
+    UniversalUpdateProfile: PUT "/api/user/profile",
+        key: false, function: "update-me", rate: EveryRequest(S::UpdateProfile), profile: UniversalBookshelf,
+        universal_update_profile => crate::handlers::me::update, decode: ub::decode_update;
+    UniversalChangePassword: PUT "/api/user/change-password",
+        key: false, function: "change-password", rate: EveryRequest(S::Password), profile: UniversalBookshelf,
+        universal_change_password => crate::handlers::password::change, decode: ub::decode_change_password;
+    UniversalVerification: POST "/api/email/verification-notification",
+        key: false, function: "request-verification", rate: EveryRequest(S::Verification), profile: UniversalBookshelf,
+        universal_verification => crate::handlers::email::request_verification, decode: ub::decode_empty;
+
+    // The simplejwt API (`simplejwt`).
+    SimplejwtToken: POST "/auth/token",
+        key: false, function: "login", rate: InHandler(S::Login), profile: Simplejwt,
+        simplejwt_token => crate::handlers::login::handle, decode: sj::decode_token;
+    SimplejwtRefresh: POST "/auth/token/refresh",
+        key: false, function: "refresh", rate: RefusedTokens(S::Refresh), profile: Simplejwt,
+        simplejwt_refresh => crate::handlers::refresh::handle, decode: sj::decode_refresh;
+    SimplejwtVerify: POST "/auth/token/verify",
+        key: false, function: "verify", rate: RefusedTokens(S::Verify), profile: Simplejwt,
+        simplejwt_verify => crate::handlers::verify::handle, decode: sj::decode_verify;
+    SimplejwtRegister: POST "/auth/register",
+        key: false, function: "register", rate: EveryRequest(S::Register), profile: Simplejwt,
+        simplejwt_register => crate::handlers::register::handle, decode: sj::decode_register;
+    SimplejwtGetUser: GET "/auth/getuser",
+        key: false, function: "get-me", rate: Unlimited, profile: Simplejwt,
+        simplejwt_get_user => crate::handlers::me::get;
+
+    // BookWish (`bookwish`).
+    BookwishGuest: POST "/auth/guest",
+        key: false, function: "guest", rate: EveryRequest(S::Guest), profile: Bookwish,
+        bookwish_guest => crate::handlers::guest::create, decode: bw::decode;
+    BookwishSignup: POST "/auth/signup",
+        key: false, function: "register", rate: EveryRequest(S::Register), profile: Bookwish,
+        bookwish_signup => crate::handlers::register::handle, decode: bw::decode_signup;
+    BookwishLogin: POST "/auth/login",
+        key: false, function: "login", rate: InHandler(S::Login), profile: Bookwish,
+        bookwish_login => crate::handlers::login::handle, decode: bw::decode_login;
+    BookwishMigrateGuest: POST "/auth/migrate-guest",
+        key: false, function: "guest-upgrade", rate: EveryRequest(S::Upgrade), profile: Bookwish,
+        bookwish_migrate_guest => crate::handlers::guest::upgrade, decode: bw::decode_migrate;
+    BookwishRefresh: POST "/auth/refresh",
+        key: false, function: "refresh", rate: RefusedTokens(S::Refresh), profile: Bookwish,
+        bookwish_refresh => crate::handlers::refresh::handle, decode: bw::decode;
+    BookwishLogout: POST "/auth/logout",
+        key: false, function: "logout", rate: Unlimited, profile: Bookwish,
+        bookwish_logout => crate::handlers::logout::handle, decode: bw::decode;
+    BookwishMe: GET "/users/me",
+        key: false, function: "get-me", rate: Unlimited, profile: Bookwish,
+        bookwish_me => crate::handlers::me::get;
 }
 
 impl Route {
@@ -193,9 +300,9 @@ impl Route {
         self.spec().map_or(RatePolicy::Unlimited, |spec| spec.rate)
     }
 
-    /// The wire format of this route's answers (the fallback answers natively).
-    pub fn wire(self) -> Wire {
-        self.spec().map_or(Wire::Native, |spec| spec.wire)
+    /// The profile of this route, whose wire format it answers in (the fallback: native).
+    pub fn profile(self) -> Profile {
+        self.spec().map_or(Profile::Bookshelf, |spec| spec.profile)
     }
 }
 
@@ -222,40 +329,111 @@ fn match_path(template: &str, path: &str) -> Option<HashMap<String, String>> {
     }
 }
 
-pub fn resolve(method: &Method, path: &str) -> Resolution {
+/// The route of an enabled profile that serves `method` and `path`. A non-native profile's
+/// route wins over the native one of the same method and path (`profiles.md`); start-up has
+/// made sure no two enabled non-native profiles claim one.
+pub fn resolve(method: &Method, path: &str, enabled: Profiles) -> Resolution {
     let mut path_known = false;
-    for spec in ROUTES {
+    let mut native = None;
+    for spec in ROUTES.iter().filter(|spec| enabled.contains(spec.profile)) {
         if let Some(params) = match_path(spec.path, path) {
-            if spec.method == method.as_str() {
+            if spec.method != method.as_str() {
+                path_known = true;
+            } else if spec.profile == Profile::Bookshelf {
+                native = Some((spec, params));
+            } else {
                 return Resolution::Found(spec, params);
             }
-            path_known = true;
         }
     }
-    if path_known {
-        Resolution::MethodNotAllowed
-    } else {
-        Resolution::NotFound
+    match native {
+        Some((spec, params)) => Resolution::Found(spec, params),
+        None if path_known => Resolution::MethodNotAllowed,
+        None => Resolution::NotFound,
     }
+}
+
+/// Refuses a set of profiles in which two non-native profiles claim one method and path,
+/// naming both.
+pub fn check_profiles(enabled: Profiles) -> Result<(), ConfigError> {
+    let claimed = || ROUTES.iter().filter(|s| s.profile != Profile::Bookshelf && enabled.contains(s.profile));
+    for a in claimed() {
+        if let Some(b) = claimed().find(|b| b.profile > a.profile && (b.method, b.path) == (a.method, a.path)) {
+            return Err(ConfigError {
+                name: "API_PROFILES",
+                reason: format!(
+                    "profiles {} and {} both serve {} {}; enable one of them",
+                    a.profile.name(),
+                    b.profile.name(),
+                    a.method,
+                    a.path
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn native() -> Profiles {
+        Profiles::default()
+    }
+
+    fn route_of(method: Method, path: &str, enabled: &str) -> Option<Route> {
+        match resolve(&method, path, Profiles::parse(enabled).expect("profiles")) {
+            Resolution::Found(spec, _) => Some(spec.route),
+            _ => None,
+        }
+    }
+
     #[test]
     fn known_paths_resolve_to_their_routes() {
-        let Resolution::Found(spec, _) = resolve(&Method::POST, "/api/v1/auth/login") else { panic!("login") };
+        let Resolution::Found(spec, _) = resolve(&Method::POST, "/api/v1/auth/login", native()) else {
+            panic!("login")
+        };
         assert_eq!(spec.route, Route::Login);
-        let Resolution::Found(spec, _) = resolve(&Method::GET, "/.well-known/jwks.json") else { panic!("jwks") };
+        let Resolution::Found(spec, _) = resolve(&Method::GET, "/.well-known/jwks.json", native()) else {
+            panic!("jwks")
+        };
         assert!(!spec.api_key);
     }
 
     #[test]
     fn wrong_methods_are_405_and_unknown_paths_404() {
-        assert!(matches!(resolve(&Method::GET, "/api/v1/auth/login"), Resolution::MethodNotAllowed));
-        assert!(matches!(resolve(&Method::GET, "/api/v1/auth/me/extra"), Resolution::NotFound));
-        assert!(matches!(resolve(&Method::GET, "/api/v1/auth/v2/login"), Resolution::NotFound));
+        assert!(matches!(resolve(&Method::GET, "/api/v1/auth/login", native()), Resolution::MethodNotAllowed));
+        assert!(matches!(resolve(&Method::GET, "/api/v1/auth/me/extra", native()), Resolution::NotFound));
+        assert!(matches!(resolve(&Method::GET, "/api/v1/auth/v2/login", native()), Resolution::NotFound));
+    }
+
+    #[test]
+    fn a_profile_route_that_is_not_enabled_is_not_found() {
+        assert_eq!(route_of(Method::POST, "/auth/guest", "bookshelf"), None);
+        assert_eq!(route_of(Method::POST, "/auth/guest", "bookshelf,bookwish"), Some(Route::BookwishGuest));
+        assert!(matches!(resolve(&Method::POST, "/auth/token", native()), Resolution::NotFound));
+    }
+
+    #[test]
+    fn an_enabled_profile_takes_the_native_route_of_its_method_and_path() {
+        assert_eq!(
+            route_of(Method::POST, "/api/v1/auth/login", "bookshelf,book-corners"),
+            Some(Route::BookCornersLogin)
+        );
+        assert_eq!(route_of(Method::PATCH, "/api/v1/auth/me", "book-corners"), Some(Route::UpdateMe));
+        assert_eq!(route_of(Method::PATCH, "/api/v1/auth/me", "session-api"), Some(Route::SessionApiUpdateMe));
+        assert_eq!(route_of(Method::GET, "/api/v1/auth/sessions", "session-api"), Some(Route::ListSessions));
+    }
+
+    #[test]
+    fn two_profiles_that_claim_one_route_refuse_start_up_naming_both() {
+        let error = check_profiles(Profiles::parse("bookshelf,session-api,book-corners").expect("names"))
+            .expect_err("collision");
+        assert_eq!(error.name, "API_PROFILES");
+        assert!(error.reason.contains("book-corners") && error.reason.contains("session-api"), "{}", error.reason);
+        let together = Profiles::parse("bookshelf,simplejwt,bookwish,universal-bookshelf").expect("names");
+        assert!(check_profiles(together).is_ok());
     }
 
     #[test]
@@ -266,21 +444,33 @@ mod tests {
     }
 
     #[test]
-    fn every_rate_scope_is_counted_by_exactly_one_route() {
+    fn every_rate_scope_is_counted_by_exactly_one_function() {
         for scope in RateScope::ALL {
-            let routes: Vec<Route> =
-                ROUTES.iter().filter(|spec| spec.rate.scope() == Some(scope)).map(|spec| spec.route).collect();
-            assert_eq!(routes.len(), 1, "{scope:?} is counted by {routes:?}");
+            let mut functions: Vec<&str> =
+                ROUTES.iter().filter(|spec| spec.rate.scope() == Some(scope)).map(|spec| spec.function).collect();
+            functions.dedup();
+            assert_eq!(functions.len(), 1, "{scope:?} is counted by {functions:?}");
         }
     }
 
     #[test]
-    fn each_route_is_declared_once_with_a_function_of_its_own() {
+    fn each_native_route_has_a_function_of_its_own_and_profiles_reuse_them() {
         for (i, a) in ROUTES.iter().enumerate() {
             for b in &ROUTES[i + 1..] {
-                assert!(a.route != b.route && a.function != b.function, "{a:?} / {b:?}");
-                assert!((a.method, a.path) != (b.method, b.path), "{a:?} / {b:?}");
+                assert!(a.route != b.route, "{a:?} / {b:?}");
+                if a.profile == b.profile {
+                    assert!((a.method, a.path) != (b.method, b.path), "{a:?} / {b:?}");
+                }
+                if a.profile == Profile::Bookshelf && b.profile == Profile::Bookshelf {
+                    assert!(a.function != b.function, "{a:?} / {b:?}");
+                }
             }
+        }
+        for spec in ROUTES.iter().filter(|s| s.profile != Profile::Bookshelf) {
+            assert!(
+                ROUTES.iter().any(|n| n.profile == Profile::Bookshelf && n.function == spec.function),
+                "{spec:?} needs a function of its own"
+            );
         }
     }
 

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::config::Config;
+use crate::profile::ExtraClaims;
 use crate::signing_keys::{KeySet, SigningKey};
 
 /// The `typ` header of every access token (RFC 9068).
@@ -31,6 +32,9 @@ pub struct AccessClaims {
     pub role: String,
     pub tier: String,
     pub guest: bool,
+    /// The claims a client profile's tokens carry besides these (`crate::profile::ExtraClaims`).
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 impl AccessClaims {
@@ -51,6 +55,38 @@ pub struct Subject<'a> {
     pub role: &'a str,
     pub tier: &'a str,
     pub guest: bool,
+    /// How long the token lives.
+    pub ttl: Duration,
+    /// The token's id, where its session names the one live token; a fresh one otherwise.
+    pub jti: Option<&'a str>,
+    pub extra_claims: ExtraClaims,
+    /// The id the user had in the app it was imported from, shown by some profiles' claims.
+    pub legacy_id: Option<&'a str>,
+}
+
+impl Subject<'_> {
+    /// The profile's extra claims: a numeric legacy id stays a number, as the app issued it.
+    fn extra(&self) -> serde_json::Map<String, serde_json::Value> {
+        use serde_json::Value;
+        let user_id = match self.legacy_id {
+            Some(legacy) => legacy.parse::<u64>().map(Value::from).unwrap_or_else(|_| Value::from(legacy)),
+            None => Value::from(self.user_id.to_string()),
+        };
+        let mut extra = serde_json::Map::new();
+        match self.extra_claims {
+            ExtraClaims::None => {}
+            ExtraClaims::SimpleJwt => {
+                extra.insert("token_type".into(), Value::from("access"));
+                extra.insert("user_id".into(), user_id);
+            }
+            // `tier` is a native claim already.
+            ExtraClaims::Bookwish => {
+                extra.insert("userId".into(), user_id);
+                extra.insert("isGuest".into(), Value::from(self.guest));
+            }
+        }
+        extra
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -71,7 +107,6 @@ pub struct TokenService {
     jwks: std::sync::Arc<serde_json::Value>,
     issuer: String,
     audience: String,
-    pub access_ttl: Duration,
 }
 
 impl TokenService {
@@ -107,7 +142,6 @@ impl TokenService {
             jwks: std::sync::Arc::new(keys.jwks()),
             issuer: config.jwt_issuer.clone(),
             audience: config.jwt_audience.clone(),
-            access_ttl: config.access_ttl,
         }
     }
 
@@ -116,7 +150,7 @@ impl TokenService {
         std::sync::Arc::clone(&self.jwks)
     }
 
-    /// Mints an access token valid from `now` (unix seconds) for `access_ttl`.
+    /// Mints an access token valid from `now` (unix seconds) for the subject's `ttl`.
     pub fn issue_access(&self, subject: &Subject<'_>, now: i64) -> Result<(String, AccessClaims), TokenError> {
         let claims = AccessClaims {
             iss: self.issuer.clone(),
@@ -124,12 +158,13 @@ impl TokenService {
             sub: subject.user_id.to_string(),
             iat: now,
             nbf: now,
-            exp: now + self.access_ttl.as_secs() as i64,
-            jti: Uuid::new_v4().to_string(),
+            exp: now + subject.ttl.as_secs() as i64,
+            jti: subject.jti.map_or_else(|| Uuid::new_v4().to_string(), str::to_owned),
             sid: subject.session_id.to_string(),
             role: subject.role.to_owned(),
             tier: subject.tier.to_owned(),
             guest: subject.guest,
+            extra: subject.extra(),
         };
         let mut header = Header::new(self.algorithm);
         header.typ = Some(ACCESS_TOKEN_TYPE.to_owned());
@@ -141,6 +176,18 @@ impl TokenService {
     /// Verifies an access token: pinned algorithm, `typ`, a known `kid`, no key-carrying
     /// headers, signature, then `exp`/`nbf`/`iss`/`aud` and the claim shapes.
     pub fn verify_access(&self, token: &str, now: i64) -> Result<AccessClaims, TokenError> {
+        let claims = self.genuine_access(token, now)?;
+        // Saturating: a signed `exp` near i64::MAX must not overflow (a panic in debug builds).
+        if claims.exp.saturating_add(LEEWAY_SECONDS) < now {
+            return Err(TokenError::Expired);
+        }
+        Ok(claims)
+    }
+
+    /// Everything [`Self::verify_access`] checks but `exp`: a session continued by token
+    /// exchange (`crate::profile::TokenExchange`) takes its expired tokens, and judges their
+    /// age by the session's own window.
+    pub fn genuine_access(&self, token: &str, now: i64) -> Result<AccessClaims, TokenError> {
         if token.len() > 4096 {
             return Err(TokenError::Invalid);
         }
@@ -158,10 +205,6 @@ impl TokenService {
             jsonwebtoken::decode::<AccessClaims>(token, key, &self.validation).map_err(|_| TokenError::Invalid)?.claims;
         if claims.user_id().is_none() || claims.session_id().is_none() || claims.nbf > now + LEEWAY_SECONDS {
             return Err(TokenError::Invalid);
-        }
-        // Saturating: a signed `exp` near i64::MAX must not overflow (a panic in debug builds).
-        if claims.exp.saturating_add(LEEWAY_SECONDS) < now {
-            return Err(TokenError::Expired);
         }
         Ok(claims)
     }
@@ -338,7 +381,40 @@ mod tests {
     }
 
     fn subject() -> Subject<'static> {
-        Subject { user_id: Uuid::now_v7(), session_id: Uuid::new_v4(), role: "reader", tier: "free", guest: false }
+        Subject {
+            user_id: Uuid::now_v7(),
+            session_id: Uuid::new_v4(),
+            role: "reader",
+            tier: "free",
+            guest: false,
+            ttl: Duration::from_secs(900),
+            jti: None,
+            extra_claims: ExtraClaims::None,
+            legacy_id: None,
+        }
+    }
+
+    #[test]
+    fn profile_claims_ride_along_and_a_numeric_legacy_id_stays_a_number() {
+        let tokens = service("ES256");
+        let simplejwt = Subject { extra_claims: ExtraClaims::SimpleJwt, legacy_id: Some("42"), ..subject() };
+        let (token, _) = tokens.issue_access(&simplejwt, now()).expect("issue");
+        let claims = tokens.verify_access(&token, now()).expect("verify");
+        assert_eq!((claims.extra["token_type"].as_str(), claims.extra["user_id"].as_u64()), (Some("access"), Some(42)));
+        let bookwish = Subject { extra_claims: ExtraClaims::Bookwish, tier: "pro", ..subject() };
+        let (token, _) = tokens.issue_access(&bookwish, now()).expect("issue");
+        let claims = tokens.verify_access(&token, now()).expect("verify");
+        assert_eq!(claims.extra["userId"], bookwish.user_id.to_string());
+        assert_eq!((claims.extra["isGuest"].as_bool(), claims.tier.as_str()), (Some(false), "pro"));
+    }
+
+    #[test]
+    fn an_expired_token_is_genuine_but_not_valid() {
+        let tokens = service("ES256");
+        let (token, _) = tokens.issue_access(&subject(), now() - 3600).expect("issue");
+        assert_eq!(tokens.verify_access(&token, now()), Err(TokenError::Expired));
+        assert!(tokens.genuine_access(&token, now()).is_ok());
+        assert_eq!(tokens.genuine_access(&format!("{token}x"), now()), Err(TokenError::Invalid));
     }
 
     fn now() -> i64 {

@@ -97,7 +97,7 @@ impl TestApp {
 
     /// Sends a request through the route table and the handlers, as the local server does.
     pub async fn send(&self, mut req: ApiRequest) -> Reply {
-        let route = match routes::resolve(&req.method, &req.path) {
+        let route = match routes::resolve(&req.method, &req.path, self.state.config.profiles) {
             Resolution::Found(spec, params) => {
                 req.path_params = params;
                 spec.route

@@ -4,5 +4,5 @@ use bookshelf::routes::{entry, Route};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    bookshelf::edge::lambda::serve(Route::DeleteMe, entry::delete_me).await
+    bookshelf::edge::lambda::serve(&[(Route::DeleteMe, entry::delete_me)]).await
 }

@@ -4,5 +4,5 @@ use bookshelf::routes::{entry, Route};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    bookshelf::edge::lambda::serve(Route::Fallback, entry::fallback).await
+    bookshelf::edge::lambda::serve(&[(Route::Fallback, entry::fallback)]).await
 }

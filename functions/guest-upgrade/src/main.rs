@@ -1,8 +1,13 @@
-//! Lambda for POST /api/v1/auth/guest/upgrade.
+//! Lambda for POST /api/v1/auth/guest/upgrade, and the client profiles' routes of the same
+//! operation: POST /auth/migrate-guest.
 
 use bookshelf::routes::{entry, Route};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    bookshelf::edge::lambda::serve(Route::GuestUpgrade, entry::guest_upgrade).await
+    bookshelf::edge::lambda::serve(&[
+        (Route::GuestUpgrade, entry::guest_upgrade),
+        (Route::BookwishMigrateGuest, entry::bookwish_migrate_guest),
+    ])
+    .await
 }

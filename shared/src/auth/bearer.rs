@@ -30,8 +30,9 @@ pub fn verified_claims(state: &AppState, token: &str) -> Result<AccessClaims, Er
     Ok(state.tokens.verify_access(token, state.clock.now_secs())?)
 }
 
-/// The session and user behind verified claims, if both are still live and the session was
-/// opened under the user's current credentials.
+/// The session and user behind verified claims, if both are still live, the session was
+/// opened under the user's current credentials, and (for a session continued by token
+/// exchange) the token is the session's one live token.
 pub async fn live_session(state: &AppState, claims: AccessClaims) -> Result<Authenticated, Error> {
     let (user_id, session_id) = match (claims.user_id(), claims.session_id()) {
         (Some(u), Some(s)) => (u, s),
@@ -41,7 +42,10 @@ pub async fn live_session(state: &AppState, claims: AccessClaims) -> Result<Auth
     let now = state.clock.now();
     match (user, session) {
         (Some(user), Some(session))
-            if user.is_live(now) && session.is_live(now) && session.credentials_version == user.credentials_version =>
+            if user.is_live(now)
+                && session.is_live(now)
+                && session.credentials_version == user.credentials_version
+                && session.access_jti.as_deref().is_none_or(|live| live == claims.jti) =>
         {
             Ok(Authenticated { claims, user, session })
         }

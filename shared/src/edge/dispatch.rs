@@ -5,12 +5,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::error::Error;
+use crate::profile::Profile;
 use crate::rate;
 use crate::routes::{Handler, RatePolicy, Route};
 use crate::state::AppState;
 use crate::web::request::ApiRequest;
 use crate::web::response::ApiResponse;
-use crate::wire::Wire;
 
 /// Dispatches through the route table (local server, tests).
 pub async fn respond(state: Arc<AppState>, route: Route, req: ApiRequest) -> ApiResponse {
@@ -20,23 +20,26 @@ pub async fn respond(state: Arc<AppState>, route: Route, req: ApiRequest) -> Api
 /// Runs a route's handler and turns every result, a panic included, into a response in the
 /// route's wire format. Handlers never return `Err` to the runtime: that would become an
 /// opaque 502.
-pub async fn respond_with(state: Arc<AppState>, route: Route, handler: Handler, req: ApiRequest) -> ApiResponse {
+pub async fn respond_with(state: Arc<AppState>, route: Route, handler: Handler, mut req: ApiRequest) -> ApiResponse {
     let started = Instant::now();
+    req.profile = route.profile();
     let request_id = req.request_id.clone();
     let method = req.method.clone();
     let path = req.path.clone();
-    let wire = route.wire();
+    let profile = req.profile;
+    let operation = route.spec().map_or("fallback", |spec| spec.function);
     let outcome = tokio::spawn(async move { handle(&state, route, handler, &req).await }).await;
     let response = match outcome {
         Ok(Ok(response)) => response,
-        Ok(Err(error)) => failure(wire, &error, &request_id),
-        Err(join_error) => failure(wire, &Error::internal(join_error.to_string()), &request_id),
+        Ok(Err(error)) => failure(profile, operation, &error, &request_id),
+        Err(join_error) => failure(profile, operation, &Error::internal(join_error.to_string()), &request_id),
     };
     tracing::info!(
         request_id = %request_id,
         method = %method,
         path = %path,
         route = ?route,
+        profile = profile.name(),
         status = response.status.as_u16(),
         duration_ms = started.elapsed().as_secs_f64() * 1000.0,
         "request"
@@ -62,7 +65,7 @@ async fn handle(state: &AppState, route: Route, handler: Handler, req: &ApiReque
 }
 
 /// The failure response, logging the cause of a server fault (which the client never sees).
-pub fn failure(wire: Wire, error: &Error, request_id: &str) -> ApiResponse {
+pub fn failure(profile: Profile, operation: &str, error: &Error, request_id: &str) -> ApiResponse {
     if error.is_server_fault() {
         let mut chain = Vec::new();
         let mut cause: Option<&dyn std::error::Error> = Some(error);
@@ -72,5 +75,5 @@ pub fn failure(wire: Wire, error: &Error, request_id: &str) -> ApiResponse {
         }
         tracing::error!(request_id = %request_id, code = error.code(), cause = %chain.join(": "), "server error");
     }
-    wire.failure(error, request_id)
+    crate::wire::failure(profile, error, request_id, operation)
 }

@@ -12,30 +12,46 @@ use lambda_http::lambda_runtime::{self, service_fn, LambdaEvent};
 
 use super::{cors, dispatch};
 use crate::config::Config;
-use crate::routes::{Handler, Route};
+use crate::profile::Profiles;
+use crate::routes::{entry, Handler, Resolution, Route};
 use crate::state::AppState;
 use crate::web::request::ApiRequest;
 use crate::web::response::ApiResponse;
 
 /// A function's whole `main`: logging, state built once per cold start, then the runtime loop.
-/// `handler` is the route's entry in [`crate::routes::entry`], named by the function itself so its
-/// binary links no other handler.
+/// `routes` are the function's routes with their entries in [`crate::routes::entry`] (its
+/// native route and the profile routes of the same operation), named by the function itself
+/// so its binary links no other handler. Each event goes to the route of an enabled profile
+/// that its method and resource name; anything else is answered as by the fallback.
 ///
 /// The runtime hands over the API Gateway event itself rather than a `lambda_http::Request`:
 /// building that request's URI from the `Host` and `X-Forwarded-Proto` headers panics on
 /// values such as `X-Forwarded-Proto: +https` (found by `fuzz/`), and the handlers never need
 /// a URI anyway.
-pub async fn serve(route: Route, handler: Handler) -> Result<(), lambda_http::Error> {
+pub async fn serve(routes: &'static [(Route, Handler)]) -> Result<(), lambda_http::Error> {
     crate::logging::init();
     let config = Config::from_env()?;
+    crate::routes::check_profiles(config.profiles)?;
     let state = Arc::new(AppState::from_config(config).await?);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<ApiGatewayProxyRequest>| {
         let state = Arc::clone(&state);
         async move {
+            let (route, handler) = pick(routes, &event.payload, state.config.profiles);
             Ok::<_, Infallible>(into_lambda(respond(state, route, handler, from_lambda(event.payload)).await))
         }
     }))
     .await
+}
+
+/// The route of `routes` an event is for: by its resource (the template path API Gateway
+/// matched, which a custom domain's base path does not change) or else its path.
+pub fn pick(routes: &[(Route, Handler)], event: &ApiGatewayProxyRequest, profiles: Profiles) -> (Route, Handler) {
+    let path = event.resource.as_deref().or(event.path.as_deref()).unwrap_or_default();
+    let found = match crate::routes::resolve(&event.http_method, path, profiles) {
+        Resolution::Found(spec, _) => routes.iter().find(|(route, _)| *route == spec.route).copied(),
+        _ => None,
+    };
+    found.unwrap_or((Route::Fallback, entry::fallback))
 }
 
 /// One event. A CORS preflight is answered here: API Gateway sends `OPTIONS` to the fallback
@@ -77,6 +93,7 @@ pub fn from_lambda(event: ApiGatewayProxyRequest) -> ApiRequest {
         path_params: event.path_parameters,
         source_ip: context.identity.source_ip,
         request_id: context.request_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+        profile: crate::profile::Profile::Bookshelf,
     }
 }
 

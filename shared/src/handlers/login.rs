@@ -32,6 +32,14 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<SignedIn, Erro
     let password = password.ok_or_else(|| Error::field("password", "This field is required."))?;
 
     // The identifier as its uniqueness claim: usernames NFKC + lower-case, emails lower-case.
+    // Profiles whose `username` field also takes the email address (ninja-jwt's login): a
+    // value with an `@` is looked up as an email address.
+    let (username, email) = match username {
+        Some(u) if req.profile.rules().username_may_be_email && u.contains('@') && email.is_none() => {
+            (None, Some(u.trim().to_owned()))
+        }
+        username => (username, email),
+    };
     let (identifier, plausible) = match (&username, &email) {
         (Some(u), _) => (username_claim(&username_key(u)), (1..=150).contains(&u.chars().count())),
         (None, Some(e)) => (email_claim(&email_key(e)), (1..=254).contains(&e.len())),

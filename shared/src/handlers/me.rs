@@ -7,6 +7,7 @@ use crate::auth::bearer::authenticate;
 use crate::auth::reauth::require_password;
 use crate::domain::{check_display_name, check_real_name, Email, Username};
 use crate::error::Error;
+use crate::mail;
 use crate::outcome::{Account, Done};
 use crate::state::AppState;
 use crate::store::{ProfileChanges, StoreError, UserRecord};
@@ -20,7 +21,7 @@ const UPDATE_ATTEMPTS: usize = 3;
 
 pub async fn get(state: &AppState, req: &ApiRequest) -> Result<Account, Error> {
     let auth = authenticate(state, req).await?;
-    Ok(auth.user.into())
+    Ok(Account::read(auth.user))
 }
 
 /// A validated PATCH body, independent of the user it is applied to.
@@ -95,16 +96,17 @@ pub async fn update(state: &AppState, req: &ApiRequest) -> Result<Account, Error
     let current_password = body.opt_str("current_password");
     let first = input.changes_for(&auth.user);
     let changes_credentials = first.username.is_some() || first.email.is_some();
-    if changes_credentials {
-        if auth.user.is_guest {
-            return Err(Error::Forbidden("Guests choose a username and email by upgrading their account."));
-        }
-        if current_password.is_none() {
-            body.error("current_password", "Your current password is required to change your username or email.");
-        }
+    // A profile whose clients change their email without the password tells the old address.
+    let needs_password = changes_credentials
+        && (req.profile.rules().email_change_needs_password || first.username.is_some() || auth.user.is_guest);
+    if changes_credentials && auth.user.is_guest {
+        return Err(Error::Forbidden("Guests choose a username and email by upgrading their account."));
+    }
+    if needs_password && current_password.is_none() {
+        body.error("current_password", "Your current password is required to change your username or email.");
     }
     body.finish()?;
-    if changes_credentials {
+    if needs_password {
         require_password(&auth.user, current_password.as_deref().unwrap_or_default(), req, "update_profile").await?;
     }
 
@@ -115,7 +117,10 @@ pub async fn update(state: &AppState, req: &ApiRequest) -> Result<Account, Error
         match state.store.update_user(&user, &changes, now).await {
             Ok(updated) => {
                 audit(req, "update_profile", "success", Some(updated.id));
-                return Ok(updated.into());
+                if !needs_password && changes.email.is_some() {
+                    tell_old_address(state, req, &user, &updated).await;
+                }
+                return Ok(Account::updated(updated));
             }
             // Another request changed the account first: apply this one on top of it.
             Err(StoreError::Stale) if attempt < UPDATE_ATTEMPTS => {
@@ -129,6 +134,17 @@ pub async fn update(state: &AppState, req: &ApiRequest) -> Result<Account, Error
         }
     }
     Err(Error::Conflict)
+}
+
+/// Mails the old address of an email change made without the password, so its owner learns
+/// of a change they did not make. Best effort: the change itself has happened.
+async fn tell_old_address(state: &AppState, req: &ApiRequest, before: &UserRecord, after: &UserRecord) {
+    let (Some(old), Some(new)) = (before.email.as_deref(), after.email.as_deref()) else { return };
+    let name = after.display_name.clone().unwrap_or_default();
+    let link = format!("{}/forgot-password", state.config.app_base_url);
+    if let Err(e) = state.mailer.send(&mail::email_changed(old, new, &name, &link), state.clock.now()).await {
+        tracing::error!(request_id = %req.request_id, user_id = %after.id, error = %e, "email change notice not sent");
+    }
 }
 
 pub async fn delete(state: &AppState, req: &ApiRequest) -> Result<Done, Error> {

@@ -1,5 +1,5 @@
 //! `POST /password`: change the password with the current one; every session ends, the
-//! caller's included, and a new session answers.
+//! caller's included, and a new session answers (unless the caller's profile keeps it).
 
 use crate::audit::audit;
 use crate::auth::bearer::authenticate;
@@ -7,13 +7,13 @@ use crate::auth::issue::issue;
 use crate::auth::reauth::require_password;
 use crate::auth::session;
 use crate::error::Error;
-use crate::outcome::SignedIn;
+use crate::outcome::{PasswordChanged, SignedIn};
 use crate::password::{self, UserAttributes};
 use crate::state::AppState;
-use crate::store::StoreError;
+use crate::store::{SessionAfter, StoreError};
 use crate::web::request::ApiRequest;
 
-pub async fn change(state: &AppState, req: &ApiRequest) -> Result<SignedIn, Error> {
+pub async fn change(state: &AppState, req: &ApiRequest) -> Result<PasswordChanged, Error> {
     let auth = authenticate(state, req).await?;
     if auth.user.is_guest {
         return Err(Error::Forbidden("Guest accounts have no password; upgrade the account first."));
@@ -31,18 +31,35 @@ pub async fn change(state: &AppState, req: &ApiRequest) -> Result<SignedIn, Erro
     let new_hash = password::hash(&new).await?;
     let now = state.clock.now();
     let user = auth.user.with_new_password(&new_hash, now);
-    let (session, refresh) = session::open(state, &user, req, now)?;
-    match state.store.change_password(&auth.user, &new_hash, &session, now).await {
+    // Every other session ends; the caller's either gives way to a new one (native) or, where
+    // its profile's clients keep their one token, moves to the new credentials.
+    let (kept, opened) = if req.profile.rules().password_change_keeps_session {
+        (auth.session.session_id, None)
+    } else {
+        let (session, refresh) = session::open(state, &user, req, now)?;
+        (session.session_id, Some((session, refresh)))
+    };
+    let after = match &opened {
+        Some((session, _)) => SessionAfter::Open(session),
+        None => SessionAfter::Keep { session_id: kept, credentials_version: user.credentials_version },
+    };
+    match state.store.change_password(&auth.user, &new_hash, after, now).await {
         Ok(()) => {}
-        // The password changed under us: the current password we checked is no longer it.
+        // The password changed under us (the current password we checked is no longer it), or
+        // the kept session ended meanwhile.
         Err(StoreError::Stale) => return Err(Error::InvalidCredentials),
         Err(e) => return Err(e.into()),
     }
     // The new credentials version already shuts every old session out of the bearer routes;
     // deleting them also kills their refresh tokens.
-    if let Err(e) = state.store.delete_sessions_except(user.id, session.session_id).await {
+    if let Err(e) = state.store.delete_sessions_except(user.id, kept).await {
         tracing::error!(request_id = %req.request_id, user_id = %user.id, error = %e, "old sessions not deleted");
     }
     audit(req, "change_password", "success", Some(user.id));
-    Ok(SignedIn::account(issue(state, &session, &refresh, now)?, user, false))
+    Ok(match opened {
+        Some((session, refresh)) => {
+            PasswordChanged::NewSession(SignedIn::account(issue(state, &session, &refresh, now)?, user, false))
+        }
+        None => PasswordChanged::SessionKept,
+    })
 }

@@ -1,13 +1,17 @@
 //! `POST /refresh`: rotation in one conditional write, a grace window for retries, and
-//! revocation of the whole session when an older token is replayed.
+//! revocation of the whole session when an older token is replayed; sessions whose refresh
+//! token does not rotate; and jwt-auth style exchange of a session's one access token.
 
-use crate::audit::audit;
-use crate::auth::issue::issue;
+use uuid::Uuid;
+
+use crate::audit::{audit, refused};
+use crate::auth::issue::{access, issue};
 use crate::clock::UnixMs;
 use crate::error::Error;
 use crate::outcome::SignedIn;
+use crate::profile::Profile;
 use crate::state::AppState;
-use crate::store::{Rotate, Rotation, SessionRecord};
+use crate::store::{Exchange, Rotate, Rotation, SessionRecord};
 use crate::tokens::RefreshToken;
 use crate::web::request::ApiRequest;
 
@@ -79,6 +83,12 @@ async fn judge_rejected(
         audit(req, "refresh", "invalid_refresh_token", Some(session.user_id));
         return Err(Error::InvalidRefreshToken);
     }
+    // A session whose refresh token does not rotate: the one token stays good until the
+    // session's deadlines, and each use is a new access token.
+    if session.fixed_refresh && session.current_hash == presented.hash() {
+        audit(req, "refresh", "success", Some(session.user_id));
+        return Ok(SignedIn::refreshed_without_rotation(issue(state, session, presented, now)?));
+    }
     let grace_ms = state.config.refresh_reuse_grace.as_millis() as i64;
     let just_rotated = session.previous_hash.as_deref() == Some(presented.hash().as_str())
         && session.current_hash == successor.hash()
@@ -100,4 +110,54 @@ async fn judge_rejected(
     }
     audit(req, "refresh", "invalid_refresh_token", Some(session.user_id));
     Err(Error::InvalidRefreshToken)
+}
+
+/// Continues a session by exchanging its one live access token, expired or not, for a new one
+/// (`crate::profile::TokenExchange`): one conditional write picks one winner, and the
+/// presented token is dead everywhere from then on. Within the session's window only.
+pub async fn exchange(state: &AppState, req: &ApiRequest) -> Result<SignedIn, Error> {
+    let now = state.clock.now();
+    let claims = req
+        .bearer_token()
+        .and_then(|token| Ok(state.tokens.genuine_access(token, now.to_unix_secs())?))
+        .map_err(|e| refused(req, "refresh", e))?;
+    let (Some(user_id), Some(session_id)) = (claims.user_id(), claims.session_id()) else {
+        return Err(refused(req, "refresh", Error::InvalidToken));
+    };
+    let (user, session) = state.store.user_and_session(user_id, session_id).await?;
+    let live = match (&user, &session) {
+        (Some(user), Some(session)) => {
+            user.is_live(now)
+                && session.is_live(now)
+                && session.credentials_version == user.credentials_version
+                && session.access_jti.is_some()
+        }
+        _ => false,
+    };
+    if !live {
+        return Err(refused(req, "refresh", Error::InvalidToken));
+    }
+    let successor = Uuid::new_v4().to_string();
+    let exchange = Exchange { user_id, session_id, presented_jti: &claims.jti, successor_jti: &successor, now };
+    match state.store.exchange_access(exchange).await? {
+        Rotation::Rotated(session) => {
+            audit(req, "refresh", "success", Some(user_id));
+            Ok(SignedIn::refreshed(access(state, &session, now)?))
+        }
+        // Lost to a concurrent exchange of the same token: within the grace window it gets
+        // the winner's token id too; otherwise the token is dead.
+        Rotation::Rejected(Some(current)) if within_grace(state, &current, &claims.jti, now) => {
+            audit(req, "refresh", "grace_replay", Some(user_id));
+            Ok(SignedIn::refreshed(access(state, &current, now)?))
+        }
+        Rotation::Rejected(_) => Err(refused(req, "refresh", Error::InvalidToken)),
+    }
+}
+
+fn within_grace(state: &AppState, session: &SessionRecord, presented_jti: &str, now: UnixMs) -> bool {
+    let profile = session.profile.as_deref().and_then(Profile::from_name).unwrap_or(Profile::Bookshelf);
+    let grace = state.config.profile_settings.policy(profile).token_exchange.map_or(0, |e| e.grace.as_millis() as i64);
+    session.is_live(now)
+        && session.previous_jti.as_deref() == Some(presented_jti)
+        && session.exchanged_at.is_some_and(|at| now.millis_after(at) <= grace)
 }

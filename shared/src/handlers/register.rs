@@ -22,6 +22,14 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<SignedIn, Erro
     let display_name = body.opt_str("display_name");
     let first_name = body.opt_str("first_name");
     let last_name = body.opt_str("last_name");
+    // Only profiles whose clients pick a role at sign-up read one, from the allow-list.
+    let role = match req.profile.rules().role_at_sign_up {
+        true => body.opt_str("role"),
+        false => None,
+    };
+    if role.as_ref().is_some_and(|r| !state.config.self_assignable_roles.contains(r)) {
+        body.error("role", "The selected role is invalid.");
+    }
 
     let username = match raw_username.as_deref().map(Username::parse) {
         Some(Err(message)) => {
@@ -79,7 +87,7 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<SignedIn, Erro
         display_name,
         first_name,
         last_name,
-        role: DEFAULT_ROLE.to_owned(),
+        role: role.unwrap_or_else(|| DEFAULT_ROLE.to_owned()),
         tier: DEFAULT_TIER.to_owned(),
         password_hash,
     };

@@ -35,8 +35,8 @@ use serde::{Deserialize, Serialize};
 pub use guests::Upgrade;
 pub use limits::LoginState;
 pub use one_time::{Issued, OneTimeRecord, Quota};
-pub use sessions::{NewSession, Rotate, Rotation, SessionRecord};
-pub use users::{ClaimRecord, NewAccount, ProfileChanges, UserRecord};
+pub use sessions::{Exchange, NewSession, Rotate, Rotation, SessionRecord};
+pub use users::{ClaimRecord, NewAccount, ProfileChanges, SessionAfter, UserRecord};
 
 use crate::clock::UnixMs;
 use crate::config::Config;

@@ -155,7 +155,9 @@ impl Store {
     pub async fn verify_email(&self, user_id: Uuid, hash: &str, now: UnixMs) -> Result<(), StoreError> {
         let update = Update::builder()
             .set_key(Some(keys::user(user_id).into_attributes()))
-            .update_expression("SET email_verified = :yes, updated_at = :now, #version = #version + :one")
+            .update_expression(
+                "SET email_verified = :yes, email_verified_at = :now, updated_at = :now, #version = #version + :one",
+            )
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_names("#version", "version")
             .expression_attribute_values(":yes", AttributeValue::Bool(true))

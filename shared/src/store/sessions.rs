@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::keys::{self, Key};
-use super::{classify, failed_condition_item, from_item, ms, n, s, to_item, written, Store, StoreError};
+use super::{
+    classify, failed_condition_item, from_item, ms, n, s, to_item, written, Item, Store, StoreError, UpdateError,
+};
 use crate::clock::UnixMs;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -42,6 +44,28 @@ pub struct SessionRecord {
     pub user_agent: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ip: Option<String>,
+    /// How long this session's access tokens live; sessions from before it was stored use
+    /// the native setting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_ttl_secs: Option<u64>,
+    /// The refresh token is not rotated: it stays valid until the session's deadlines.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fixed_refresh: bool,
+    /// Set on sessions continued by token exchange: the id (`jti`) of the one access token
+    /// that is live; any other token of the session is refused everywhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_jti: Option<String>,
+    /// The token it replaced, and when, for the exchange's grace window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_jti: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exchanged_at: Option<UnixMs>,
+    /// The client profile that opened the session (its tokens' extra claims); absent: native.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    /// The user's id in the app it was imported from, for claims that show it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legacy_id: Option<String>,
     /// DynamoDB TTL (unix seconds); reads check the deadlines themselves.
     pub ttl: i64,
 }
@@ -63,6 +87,12 @@ pub struct NewSession {
     pub device_key: Option<String>,
     pub user_agent: Option<String>,
     pub ip: Option<String>,
+    pub access_ttl_secs: u64,
+    pub fixed_refresh: bool,
+    /// The first access token's id, for a session continued by token exchange.
+    pub access_jti: Option<String>,
+    pub profile: Option<String>,
+    pub legacy_id: Option<String>,
 }
 
 impl SessionRecord {
@@ -88,6 +118,13 @@ impl SessionRecord {
             device_key: session.device_key,
             user_agent: session.user_agent,
             ip: session.ip,
+            access_ttl_secs: Some(session.access_ttl_secs),
+            fixed_refresh: session.fixed_refresh,
+            access_jti: session.access_jti,
+            previous_jti: None,
+            exchanged_at: None,
+            profile: session.profile,
+            legacy_id: session.legacy_id,
             ttl: session.idle_expires_at.min(session.expires_at).to_unix_secs(),
         }
     }
@@ -115,7 +152,18 @@ pub struct Rotate<'a> {
     pub idle_expires_at: UnixMs,
 }
 
-/// The outcome of presenting a refresh token for rotation.
+/// An access token presented for exchange (`crate::profile::TokenExchange`), and the id of
+/// the token that replaces it if it wins.
+#[derive(Debug, Clone, Copy)]
+pub struct Exchange<'a> {
+    pub user_id: Uuid,
+    pub session_id: Uuid,
+    pub presented_jti: &'a str,
+    pub successor_jti: &'a str,
+    pub now: UnixMs,
+}
+
+/// The outcome of presenting a refresh token for rotation (or an access token for exchange).
 #[derive(Debug)]
 pub enum Rotation {
     /// This request won: the session as it is now.
@@ -152,7 +200,11 @@ impl Store {
                 "SET current_hash = :next, previous_hash = :presented, rotated_at = :now, last_used_at = :now, \
                  idle_expires_at = :idle, generation = :generation, #ttl = :ttl",
             )
-            .condition_expression("current_hash = :presented AND idle_expires_at > :now AND expires_at > :now")
+            // A fixed refresh token is never rotated: the caller finds it in the rejected item.
+            .condition_expression(
+                "current_hash = :presented AND idle_expires_at > :now AND expires_at > :now \
+                 AND attribute_not_exists(fixed_refresh)",
+            )
             .expression_attribute_names("#ttl", "ttl")
             .expression_attribute_values(":next", s(successor_hash))
             .expression_attribute_values(":presented", s(presented_hash))
@@ -164,14 +216,24 @@ impl Store {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
+        self.decided(result.map(|out| out.attributes), user_id, session_id).await
+    }
+
+    /// The outcome of a conditional session update that returns the new item on success and
+    /// the old one on a failed condition.
+    async fn decided(
+        &self,
+        result: Result<Option<Item>, UpdateError>,
+        user_id: Uuid,
+        session_id: Uuid,
+    ) -> Result<Rotation, StoreError> {
         match result {
-            Ok(out) => {
-                let item = out.attributes.ok_or_else(|| StoreError::Internal("rotation returned no item".into()))?;
+            Ok(item) => {
+                let item = item.ok_or_else(|| StoreError::Internal("the update returned no item".into()))?;
                 Ok(Rotation::Rotated(from_item(item)?))
             }
             Err(err) => {
-                let old = failed_condition_item(err)?;
-                let old = match old {
+                let old = match failed_condition_item(err)? {
                     Some(item) => Some(from_item(item)?),
                     // Not every DynamoDB returns the old item on a failed condition; read it.
                     None => self.get_session(user_id, session_id).await?,
@@ -179,6 +241,29 @@ impl Store {
                 Ok(Rotation::Rejected(old))
             }
         }
+    }
+
+    /// Exchanges a session's live access token id for a new one in one conditional write:
+    /// only the request that presents the live token of a live session wins.
+    pub async fn exchange_access(&self, exchange: Exchange<'_>) -> Result<Rotation, StoreError> {
+        let Exchange { user_id, session_id, presented_jti, successor_jti, now } = exchange;
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(keys::session(user_id, session_id).into_attributes()))
+            .update_expression(
+                "SET access_jti = :next, previous_jti = :presented, exchanged_at = :now, last_used_at = :now",
+            )
+            .condition_expression("access_jti = :presented AND idle_expires_at > :now AND expires_at > :now")
+            .expression_attribute_values(":next", s(successor_jti))
+            .expression_attribute_values(":presented", s(presented_jti))
+            .expression_attribute_values(":now", ms(now))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        self.decided(result.map(|out| out.attributes), user_id, session_id).await
     }
 
     async fn get_session(&self, user_id: Uuid, session_id: Uuid) -> Result<Option<SessionRecord>, StoreError> {
@@ -274,6 +359,11 @@ mod tests {
             device_key: None,
             user_agent: None,
             ip: None,
+            access_ttl_secs: 900,
+            fixed_refresh: false,
+            access_jti: None,
+            profile: None,
+            legacy_id: None,
         });
         assert_eq!(session.key(), keys::session(user_id, session_id));
         assert_eq!((session.created_at, session.last_used_at, session.rotated_at), (now, now, None));

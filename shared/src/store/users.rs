@@ -28,6 +28,10 @@ pub struct UserRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email_key: Option<String>,
     pub email_verified: bool,
+    /// When the current address was verified (absent for accounts verified before this was
+    /// kept, and for unverified ones).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_verified_at: Option<UnixMs>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -40,6 +44,10 @@ pub struct UserRecord {
     /// The preferences object as JSON text: kept byte-for-byte, and its size is what the
     /// 4 KiB rule measures.
     pub preferences: String,
+    /// The user's id in the app it was imported from; profiles of apps whose ids were numbers
+    /// show it as `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legacy_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_hash: Option<String>,
     pub created_at: UnixMs,
@@ -100,6 +108,7 @@ impl UserRecord {
             email,
             email_key,
             email_verified: false,
+            email_verified_at: None,
             display_name,
             first_name,
             last_name,
@@ -107,6 +116,7 @@ impl UserRecord {
             tier,
             is_guest: false,
             preferences: "{}".to_owned(),
+            legacy_id: None,
             password_hash: Some(password_hash),
             created_at: now,
             updated_at: now,
@@ -138,6 +148,7 @@ impl UserRecord {
             email: None,
             email_key: None,
             email_verified: false,
+            email_verified_at: None,
             display_name: Some(display_name.to_owned()),
             first_name: None,
             last_name: None,
@@ -145,6 +156,7 @@ impl UserRecord {
             tier: tier.to_owned(),
             is_guest: true,
             preferences: "{}".to_owned(),
+            legacy_id: None,
             password_hash: None,
             created_at: now,
             updated_at: now,
@@ -234,6 +246,7 @@ impl ProfileChanges {
         }
         if let Some(verified) = self.email_verified {
             next.email_verified = verified;
+            next.email_verified_at = None;
         }
         if let Some(display_name) = &self.display_name {
             next.display_name = Some(display_name.clone());
@@ -288,6 +301,10 @@ impl ProfileChanges {
                 None => {}
             }
         }
+        if self.email_verified.is_some() {
+            // Only ever set to false here: the verification time belongs to the old address.
+            cleared.push("email_verified_at");
+        }
         for field in cleared {
             removes.push(format!("#{field}"));
             names.insert(format!("#{field}"), field.to_owned());
@@ -298,6 +315,15 @@ impl ProfileChanges {
         }
         (expression, names, values)
     }
+}
+
+/// The caller's session after a password change.
+#[derive(Debug, Clone, Copy)]
+pub enum SessionAfter<'a> {
+    /// A new session replaces every old one.
+    Open(&'a SessionRecord),
+    /// The caller's own session lives on under the new credentials.
+    Keep { session_id: Uuid, credentials_version: u64 },
 }
 
 impl Store {
@@ -434,9 +460,13 @@ impl Store {
         &self,
         user: &UserRecord,
         new_hash: &str,
-        session: &SessionRecord,
+        session: SessionAfter<'_>,
         now: UnixMs,
     ) -> Result<(), StoreError> {
+        let credentials_version = match session {
+            SessionAfter::Open(new) => new.credentials_version,
+            SessionAfter::Keep { credentials_version, .. } => credentials_version,
+        };
         let old_hash = user.password_hash.clone().unwrap_or_default();
         let update = Update::builder()
             .set_key(Some(keys::user(user.id).into_attributes()))
@@ -448,11 +478,24 @@ impl Store {
             .expression_attribute_names("#version", "version")
             .expression_attribute_values(":new", s(new_hash))
             .expression_attribute_values(":old", s(old_hash))
-            .expression_attribute_values(":credentials", n(session.credentials_version as i64))
+            .expression_attribute_values(":credentials", n(credentials_version as i64))
             .expression_attribute_values(":now", ms(now))
             .expression_attribute_values(":one", n(1));
         let mut tx = Tx::new(&self.table);
-        tx.update(update, Some(Fail::Stale))?.put_new(to_item(session)?, None)?;
+        tx.update(update, Some(Fail::Stale))?;
+        match session {
+            SessionAfter::Open(new) => tx.put_new(to_item(new)?, None)?,
+            // The caller's session moves to the new credentials with the password, or neither
+            // happens (a session ended meanwhile cannot be revived by this).
+            SessionAfter::Keep { session_id, credentials_version } => tx.update(
+                Update::builder()
+                    .set_key(Some(keys::session(user.id, session_id).into_attributes()))
+                    .update_expression("SET credentials_version = :credentials")
+                    .condition_expression("attribute_exists(pk)")
+                    .expression_attribute_values(":credentials", n(credentials_version as i64)),
+                Some(Fail::Stale),
+            )?,
+        };
         tx.send(&self.client).await
     }
 
@@ -557,11 +600,12 @@ mod tests {
         assert_eq!(
             expression,
             "SET updated_at = :now, #version = #version + :one, #email = :email, #email_key = :email_key, \
-             #email_verified = :email_verified, #first_name = :first_name REMOVE #last_name"
+             #email_verified = :email_verified, #first_name = :first_name REMOVE #last_name, #email_verified_at"
         );
         let mut names: Vec<_> = names.into_iter().collect();
         names.sort();
-        let expected = ["email", "email_key", "email_verified", "first_name", "last_name", "version"];
+        let expected =
+            ["email", "email_key", "email_verified", "email_verified_at", "first_name", "last_name", "version"];
         assert_eq!(names, expected.map(|f| (format!("#{f}"), f.to_owned())));
         assert_eq!(values.len(), 6);
         assert_eq!(values[":now"], n(1_795_000_000_123));

@@ -155,6 +155,11 @@ impl JsonObject {
         self.errors.entry(name.to_owned()).or_default().push(message.into());
     }
 
+    /// The fields not read yet (a profile's body, before it is rewritten into the native one).
+    pub fn into_map(self) -> Map<String, Value> {
+        self.map
+    }
+
     /// Ends reading: any collected error becomes one validation problem.
     pub fn finish(self) -> Result<(), Error> {
         if self.errors.is_empty() {

@@ -8,7 +8,8 @@ use http::{header, HeaderMap, HeaderValue, Method};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::error::Error;
+use crate::error::{Error, NoBearer};
+use crate::profile::Profile;
 
 #[derive(Clone)]
 pub struct ApiRequest {
@@ -21,6 +22,8 @@ pub struct ApiRequest {
     /// never a client-supplied header such as `X-Forwarded-For`.
     pub source_ip: Option<String>,
     pub request_id: String,
+    /// The profile of the route it came through (set when it is routed).
+    pub profile: Profile,
 }
 
 /// Never prints the body or the credentials headers: they carry passwords and tokens.
@@ -46,6 +49,7 @@ impl ApiRequest {
             path_params: HashMap::new(),
             source_ip: None,
             request_id: uuid::Uuid::new_v4().to_string(),
+            profile: Profile::Bookshelf,
         }
     }
 
@@ -83,13 +87,13 @@ impl ApiRequest {
 
     /// The bearer token of the `Authorization` header (scheme matched case-insensitively).
     pub fn bearer_token(&self) -> Result<&str, Error> {
-        let value = self.header(header::AUTHORIZATION).ok_or(Error::InvalidToken)?;
-        let (scheme, token) = value.trim().split_once(' ').ok_or(Error::InvalidToken)?;
-        let token = token.trim();
-        if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
-            return Err(Error::InvalidToken);
+        let value = self.header(header::AUTHORIZATION).ok_or(Error::NoBearer(NoBearer::Missing))?;
+        let mut parts = value.split_whitespace();
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some(scheme), Some(token), None) if scheme.eq_ignore_ascii_case("bearer") => Ok(token),
+            (Some(scheme), _, _) if scheme.eq_ignore_ascii_case("bearer") => Err(Error::NoBearer(NoBearer::Malformed)),
+            _ => Err(Error::NoBearer(NoBearer::Missing)),
         }
-        Ok(token)
     }
 
     /// A path parameter that must be a UUID; anything else names nothing, so it is not found.

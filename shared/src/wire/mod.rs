@@ -1,37 +1,39 @@
-//! Wire formats: how outcomes and failures are written for a client. The core never builds a
-//! response body itself; each route names its format in its declaration (`crate::routes`),
-//! and its entry hands the handler's outcome to that format.
-//!
-//! A second format (a seed app's own API) is one more module implementing [`Codec`] and one
-//! more [`Wire`] variant with its arms below; handlers and storage stay as they are. Writing
-//! is dispatched statically, per outcome type, so each function links only the writing of
-//! the answers its own handler gives.
+//! Wire formats: how outcomes and failures are written for a client, one per profile
+//! (`crate::profile`). The core never builds a response body itself; each route names its
+//! profile in its declaration (`crate::routes`), and its entry reads the profile's request
+//! into the native one (each profile's `decode`) and hands the handler's outcome to the
+//! profile's [`Codec`]. Writing is dispatched statically, per outcome type, so each function
+//! links only the writing of the answers its own routes give.
 
+pub mod book_corners;
+pub mod bookwish;
 pub mod codec;
 pub mod native;
+pub mod reading;
+pub mod session_api;
+pub mod simplejwt;
+pub mod universal;
 
+pub use book_corners::BookCorners;
+pub use bookwish::Bookwish;
 pub use codec::{Codec, Encode};
+pub use native::Native as Bookshelf;
+pub use session_api::SessionApi;
+pub use simplejwt::Simplejwt;
+pub use universal::UniversalBookshelf;
 
 use crate::error::Error;
+use crate::profile::Profile;
 use crate::web::response::ApiResponse;
 
-/// The wire formats this service speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Wire {
-    /// `api.md`: JSON bodies and RFC 9457 problem+json failures.
-    Native,
-}
-
-impl Wire {
-    pub fn encode(self, outcome: impl Encode) -> ApiResponse {
-        match self {
-            Wire::Native => outcome.encode(&native::Native),
-        }
-    }
-
-    pub fn failure(self, error: &Error, request_id: &str) -> ApiResponse {
-        match self {
-            Wire::Native => native::Native.failure(error, request_id),
-        }
+/// The failure response of `operation` (a route's function) in `profile`'s format.
+pub fn failure(profile: Profile, error: &Error, request_id: &str, operation: &str) -> ApiResponse {
+    match profile {
+        Profile::Bookshelf => Bookshelf.failure(error, request_id, operation),
+        Profile::BookCorners => BookCorners.failure(error, request_id, operation),
+        Profile::SessionApi => SessionApi.failure(error, request_id, operation),
+        Profile::UniversalBookshelf => UniversalBookshelf.failure(error, request_id, operation),
+        Profile::Simplejwt => Simplejwt.failure(error, request_id, operation),
+        Profile::Bookwish => Bookwish.failure(error, request_id, operation),
     }
 }

@@ -8,7 +8,7 @@ use http::{header, HeaderValue, StatusCode};
 use self::views::{Message, SessionList, SessionView, TokenResponse, UserView, Verified};
 use super::codec::Codec;
 use crate::error::Error;
-use crate::outcome::{Account, Active, Done, Jwks, Mailed, Sessions, SignedIn};
+use crate::outcome::{Account, Active, Done, Jwks, Mailed, PasswordChanged, Sessions, SignedIn};
 use crate::web::response::ApiResponse;
 
 /// `api.md`.
@@ -20,8 +20,8 @@ impl Codec for Native {
         ApiResponse::json(status, &TokenResponse::new(&outcome.tokens, outcome.user.as_deref()))
     }
 
-    fn account(&self, Account(user): Account) -> ApiResponse {
-        ApiResponse::json(StatusCode::OK, &UserView::from(&*user))
+    fn account(&self, outcome: Account) -> ApiResponse {
+        ApiResponse::json(StatusCode::OK, &UserView::from(&*outcome.user))
     }
 
     fn active(&self, Active(claims): Active) -> ApiResponse {
@@ -54,7 +54,14 @@ impl Codec for Native {
         response
     }
 
-    fn failure(&self, error: &Error, request_id: &str) -> ApiResponse {
+    fn password_changed(&self, outcome: PasswordChanged) -> ApiResponse {
+        match outcome {
+            PasswordChanged::NewSession(signed_in) => self.signed_in(signed_in),
+            PasswordChanged::SessionKept => self.done(Done),
+        }
+    }
+
+    fn failure(&self, error: &Error, request_id: &str, _operation: &str) -> ApiResponse {
         problem::problem(error, request_id)
     }
 }

@@ -30,8 +30,8 @@ struct Problem<'a> {
 fn status(error: &Error) -> StatusCode {
     use Error::*;
     match error {
-        Validation(_) | Malformed(_) => StatusCode::BAD_REQUEST,
-        InvalidCredentials | InvalidToken | TokenExpired | InvalidRefreshToken | RefreshTokenReused => {
+        Validation(_) | Schema(_) | Malformed(_) => StatusCode::BAD_REQUEST,
+        InvalidCredentials | InvalidToken | NoBearer(_) | TokenExpired | InvalidRefreshToken | RefreshTokenReused => {
             StatusCode::UNAUTHORIZED
         }
         Forbidden(_) | InvalidApiKey => StatusCode::FORBIDDEN,
@@ -46,13 +46,13 @@ fn status(error: &Error) -> StatusCode {
     }
 }
 
-fn detail(error: &Error) -> &'static str {
+pub fn detail(error: &Error) -> &'static str {
     use Error::*;
     match error {
-        Validation(_) => "One or more fields are invalid.",
+        Validation(_) | Schema(_) => "One or more fields are invalid.",
         Malformed(detail) => detail,
         InvalidCredentials => INVALID_CREDENTIALS,
-        InvalidToken => "The access token is missing, invalid or revoked.",
+        InvalidToken | NoBearer(_) => "The access token is missing, invalid or revoked.",
         TokenExpired => "The access token has expired.",
         InvalidRefreshToken => INVALID_REFRESH,
         RefreshTokenReused => "This refresh token was already used; the session has been revoked.",

@@ -53,7 +53,8 @@ pub struct TokenResponse<'a> {
     pub token_type: &'static str,
     pub access_token: &'a str,
     pub expires_in: u64,
-    pub refresh_token: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<&'a str>,
     pub refresh_expires_in: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<UserView<'a>>,
@@ -65,7 +66,7 @@ impl<'a> TokenResponse<'a> {
             token_type: "Bearer",
             access_token: &tokens.access_token,
             expires_in: tokens.expires_in,
-            refresh_token: &tokens.refresh_token,
+            refresh_token: tokens.refresh_token.as_deref(),
             refresh_expires_in: tokens.refresh_expires_in,
             user: user.map(UserView::from),
         }

@@ -1,0 +1,131 @@
+//! `bookwish` (profiles.md): flat `{"user", "access_token", "refresh_token"}` bodies, a
+//! camelCase user object, and `{"error": "<Code>", "message"}` failures.
+
+use http::StatusCode;
+use serde_json::{json, Value};
+
+use super::codec::Codec;
+use super::reading::{answer, native_detail, shown_id, usual_status};
+use crate::clock::rfc3339;
+use crate::error::Error;
+use crate::outcome::{Account, Done, SignedIn};
+use crate::store::UserRecord;
+use crate::web::response::ApiResponse;
+
+pub struct Bookwish;
+
+/// Requests as BookWish's clients send them: either spelling of a field (`device_id` /
+/// `deviceId`), and its required fields.
+pub mod decode {
+    use crate::error::Error;
+    use crate::web::request::ApiRequest;
+    use crate::wire::reading::Body;
+
+    fn read(req: &ApiRequest) -> Result<Body, Error> {
+        Ok(Body::read(req, false)?
+            .alias("device_id", "deviceId")
+            .alias("refresh_token", "refreshToken")
+            .alias("display_name", "displayName"))
+    }
+
+    fn required(body: &mut Body, fields: &[&str]) {
+        for field in fields {
+            if !body.filled(field) {
+                body.error(field, "Required");
+            }
+        }
+    }
+
+    /// Guest, refresh and logout: the field spellings only.
+    pub fn decode(req: &ApiRequest) -> Result<ApiRequest, Error> {
+        read(req)?.native(req, Error::Validation)
+    }
+
+    pub fn decode_signup(req: &ApiRequest) -> Result<ApiRequest, Error> {
+        let mut body = read(req)?;
+        required(&mut body, &["email", "password", "display_name"]);
+        body.keep(&["email", "password", "display_name"]).native(req, Error::Validation)
+    }
+
+    pub fn decode_login(req: &ApiRequest) -> Result<ApiRequest, Error> {
+        let mut body = read(req)?;
+        required(&mut body, &["email", "password"]);
+        body.keep(&["email", "password"]).native(req, Error::Validation)
+    }
+
+    pub fn decode_migrate(req: &ApiRequest) -> Result<ApiRequest, Error> {
+        let mut body = read(req)?;
+        required(&mut body, &["email", "password", "display_name"]);
+        body.keep(&["email", "password", "display_name"]).native(req, Error::Validation)
+    }
+}
+
+fn user_view(user: &UserRecord, full: bool) -> Value {
+    let mut view = json!({
+        "id": shown_id(user),
+        "email": user.email,
+        "displayName": user.display_name,
+        "isGuest": user.is_guest,
+        // Read from the database by this request, never from a token.
+        "tier": user.tier,
+    });
+    if full {
+        view["username"] = json!(user.username);
+        view["createdAt"] = json!(rfc3339(user.created_at));
+        view["updatedAt"] = json!(rfc3339(user.updated_at));
+    }
+    view
+}
+
+impl Codec for Bookwish {
+    fn signed_in(&self, outcome: SignedIn) -> ApiResponse {
+        let mut body = json!({
+            "access_token": outcome.tokens.access_token,
+            "refresh_token": outcome.tokens.refresh_token,
+        });
+        if let Some(user) = &outcome.user {
+            body["user"] = user_view(user, false);
+        }
+        let status = if outcome.created { StatusCode::CREATED } else { StatusCode::OK };
+        answer(status, &body, None)
+    }
+
+    fn account(&self, outcome: Account) -> ApiResponse {
+        answer(StatusCode::OK, &user_view(&outcome.user, true), None)
+    }
+
+    fn done(&self, _: Done) -> ApiResponse {
+        answer(StatusCode::OK, &json!({"success": true}), None)
+    }
+
+    fn failure(&self, error: &Error, _request_id: &str, operation: &str) -> ApiResponse {
+        let (code, message) = match error {
+            Error::Validation(errors) | Error::Schema(errors) => {
+                let details: Vec<Value> = errors
+                    .iter()
+                    .flat_map(|(path, messages)| messages.iter().map(move |m| json!({"path": path, "message": m})))
+                    .collect();
+                let body = json!({"error": "ValidationError", "message": "Validation failed", "details": details});
+                return answer(StatusCode::BAD_REQUEST, &body, Some(error));
+            }
+            Error::EmailTaken | Error::UsernameTaken if operation == "guest-upgrade" => {
+                ("EmailConflict", "Email already in use")
+            }
+            Error::EmailTaken | Error::UsernameTaken => ("EmailConflict", "Email already registered"),
+            Error::InvalidCredentials => ("InvalidCredentials", "Email or password incorrect"),
+            Error::NotGuest => ("BadRequest", "User is not a guest account"),
+            Error::RefreshTokenReused => ("InvalidToken", "Token has been revoked"),
+            Error::InvalidRefreshToken => ("InvalidToken", "Token is invalid or expired"),
+            Error::NoBearer(_) => ("Unauthorized", "Missing or invalid authorization header"),
+            e if e.is_unauthenticated() => ("Unauthorized", "Invalid or expired token"),
+            Error::RateLimited { .. } => ("RateLimited", native_detail(error)),
+            Error::Malformed(_) | Error::PayloadTooLarge | Error::UnsupportedMediaType => {
+                ("BadRequest", native_detail(error))
+            }
+            Error::Forbidden(_) => ("Forbidden", native_detail(error)),
+            Error::Conflict => ("Conflict", native_detail(error)),
+            other => ("InternalError", native_detail(other)),
+        };
+        answer(usual_status(error), &json!({"error": code, "message": message}), Some(error))
+    }
+}
