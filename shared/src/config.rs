@@ -127,6 +127,8 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
 }
 
 impl<F: Fn(&str) -> Option<String>> SettingReader for Reader<F> {
+    type Error = ConfigError;
+
     fn seconds(&self, name: &'static str, default: u64) -> Result<Duration, ConfigError> {
         self.whole(name, default, false, "expected a whole number of seconds greater than 0").map(Duration::from_secs)
     }
@@ -233,7 +235,8 @@ impl Config {
             cors_allowed_origins: get("CORS_ALLOWED_ORIGINS")
                 .map(|raw| raw.split(',').map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect())
                 .unwrap_or_default(),
-            profiles: Profiles::parse(&get("API_PROFILES").unwrap_or_else(|| "bookshelf".to_owned()))?,
+            profiles: Profiles::parse(&get("API_PROFILES").unwrap_or_default())
+                .map_err(|reason| invalid("API_PROFILES", &reason))?,
             profile_settings,
             self_assignable_roles: get("SELF_ASSIGNABLE_ROLES")
                 .unwrap_or_else(|| crate::domain::DEFAULT_ROLE.to_owned())
@@ -322,6 +325,35 @@ mod tests {
         let missing = config(&[("TABLE_NAME", "t")]).expect_err("no keys");
         assert_eq!(missing.name, "JWT_KEYS_SECRET_ARN");
         assert!(missing.reason.contains("JWT_KEYS_FILE"), "{}", missing.reason);
+    }
+
+    #[test]
+    fn an_unknown_profile_names_api_profiles() {
+        let mut pairs = BASE.to_vec();
+        pairs.push(("API_PROFILES", "bookshelf,bookworm"));
+        let error = config(&pairs).expect_err("unknown profile");
+        assert_eq!(error.name, "API_PROFILES");
+        assert!(error.reason.contains("bookworm"), "{}", error.reason);
+    }
+
+    #[test]
+    fn profile_settings_default_to_profiles_md_and_are_read_per_profile() {
+        use crate::profile::Profile;
+        let c = config(BASE).expect("valid");
+        let policy = |p| c.profile_settings.policy(p);
+        assert_eq!(policy(Profile::SessionApi).access_ttl, Duration::from_secs(43_200));
+        assert!(!policy(Profile::BookCorners).rotate_refresh && !policy(Profile::Simplejwt).rotate_refresh);
+        assert!(policy(Profile::Bookwish).rotate_refresh);
+        let exchange = policy(Profile::UniversalBookshelf).token_exchange.expect("exchange");
+        assert_eq!((exchange.window, exchange.grace), (Duration::from_secs(1_209_600), Duration::ZERO));
+        let mut pairs = BASE.to_vec();
+        pairs.push(("PROFILE_SIMPLEJWT_ROTATE_REFRESH", "true"));
+        pairs.push(("PROFILE_SESSION_API_TOKEN_TTL_SECONDS", "60"));
+        let c = config(&pairs).expect("valid");
+        assert!(c.profile_settings.policy(Profile::Simplejwt).rotate_refresh);
+        assert_eq!(c.profile_settings.policy(Profile::SessionApi).access_ttl, Duration::from_secs(60));
+        pairs.push(("PROFILE_BOOK_CORNERS_ROTATE_REFRESH", "sometimes"));
+        assert_eq!(config(&pairs).expect_err("flag").name, "PROFILE_BOOK_CORNERS_ROTATE_REFRESH");
     }
 
     #[test]

@@ -8,7 +8,6 @@
 
 use std::time::Duration;
 
-use crate::config::ConfigError;
 use crate::rate_scope::RateScope;
 
 /// The wire formats and route sets this service can serve.
@@ -115,17 +114,16 @@ impl Profiles {
         Profiles(profiles.iter().fold(0, |bits, p| bits | p.bit()))
     }
 
-    /// A comma list of profile names; an unknown name is refused, naming the variable. The
+    /// A comma list of profile names; an unknown name is refused (the message names it). The
     /// native profile is always in: its routes are served wherever no other claims them.
-    pub fn parse(raw: &str) -> Result<Self, ConfigError> {
+    pub fn parse(raw: &str) -> Result<Self, String> {
         let mut bits = Profile::Bookshelf.bit();
         for name in raw.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-            let profile = Profile::from_name(name).ok_or_else(|| ConfigError {
-                name: "API_PROFILES",
-                reason: format!(
+            let profile = Profile::from_name(name).ok_or_else(|| {
+                format!(
                     "unknown profile {name:?}; expected a comma list of {}",
                     Profile::ALL.map(Profile::name).join(", ")
-                ),
+                )
             })?;
             bits |= profile.bit();
         }
@@ -198,7 +196,7 @@ pub struct ProfileSettings {
 impl ProfileSettings {
     /// `native` is the native policy (`ACCESS_TOKEN_TTL_SECONDS`, …); `read` gives each
     /// setting's variable to the configuration reader.
-    pub fn read(native: SessionPolicy, read: &impl SettingReader) -> Result<Self, ConfigError> {
+    pub fn read<R: SettingReader>(native: SessionPolicy, read: &R) -> Result<Self, R::Error> {
         let mut policies = [native; 6];
         policies[Profile::BookCorners as usize].rotate_refresh =
             read.flag("PROFILE_BOOK_CORNERS_ROTATE_REFRESH", false)?;
@@ -240,13 +238,14 @@ impl ProfileSettings {
 /// Reads one typed setting by its variable name, with its default; a bad value is an error
 /// naming the variable.
 pub trait SettingReader {
+    type Error;
     /// Whole seconds above zero.
-    fn seconds(&self, name: &'static str, default: u64) -> Result<Duration, ConfigError>;
+    fn seconds(&self, name: &'static str, default: u64) -> Result<Duration, Self::Error>;
     /// Whole seconds, zero included.
-    fn seconds_or_zero(&self, name: &'static str, default: u64) -> Result<Duration, ConfigError>;
-    fn flag(&self, name: &'static str, default: bool) -> Result<bool, ConfigError>;
+    fn seconds_or_zero(&self, name: &'static str, default: u64) -> Result<Duration, Self::Error>;
+    fn flag(&self, name: &'static str, default: bool) -> Result<bool, Self::Error>;
     /// A whole number above zero.
-    fn count(&self, name: &'static str, default: u32) -> Result<u32, ConfigError>;
+    fn count(&self, name: &'static str, default: u32) -> Result<u32, Self::Error>;
 }
 
 #[cfg(test)]
@@ -261,10 +260,9 @@ mod tests {
     }
 
     #[test]
-    fn an_unknown_profile_name_is_refused_naming_the_variable() {
+    fn an_unknown_profile_name_is_refused_naming_it() {
         let error = Profiles::parse("bookshelf, bookworm").expect_err("unknown");
-        assert_eq!(error.name, "API_PROFILES");
-        assert!(error.reason.contains("bookworm"), "{}", error.reason);
+        assert!(error.contains("bookworm"), "{error}");
     }
 
     #[test]

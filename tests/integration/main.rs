@@ -14,6 +14,7 @@ mod layout;
 mod limits;
 mod login;
 mod openapi;
+mod profile_events;
 mod races;
 mod refresh;
 mod register;

@@ -1,9 +1,11 @@
-//! `openapi.yaml` documents exactly the service: the API events of `template.yaml`, the route
-//! table, what the local server answers, and every error code an `Error` can have.
+//! `openapi.yaml` documents exactly the native service, and `openapi/<profile>.yaml` each client
+//! profile: together the API events of `template.yaml`, each the route table's routes of its
+//! profile, what the local server answers, and (natively) every error code an `Error` can have.
 
 use std::collections::BTreeSet;
 
 use bookshelf::error::CODES;
+use bookshelf::profile::Profile;
 use bookshelf::routes::ROUTES;
 use bookshelf_tests::{http, serve_http, workspace_root, TestApp};
 use serde_json::Value;
@@ -21,13 +23,30 @@ const FALLBACK_METHOD: &str = "ANY";
 type Operation = (String, String);
 
 fn openapi() -> Value {
-    let text = std::fs::read_to_string(workspace_root().join("openapi.yaml")).unwrap();
+    document(Profile::Bookshelf)
+}
+
+/// A profile's document: `openapi.yaml` for the native one, `openapi/<profile>.yaml` else.
+fn document(profile: Profile) -> Value {
+    let file = match profile {
+        Profile::Bookshelf => "openapi.yaml".to_owned(),
+        other => format!("openapi/{}.yaml", other.name()),
+    };
+    let text = std::fs::read_to_string(workspace_root().join(&file)).unwrap_or_else(|e| panic!("{file}: {e}"));
     serde_yaml_ng::from_str(&text).unwrap()
 }
 
-/// (METHOD, path) of every operation in the document.
+/// (METHOD, path) of every operation in the native document.
 fn documented() -> BTreeSet<Operation> {
-    let doc = openapi();
+    documented_in(&openapi())
+}
+
+/// (METHOD, path) of every operation of every profile's document, the native one included.
+fn documented_anywhere() -> BTreeSet<Operation> {
+    Profile::ALL.iter().flat_map(|p| documented_in(&document(*p))).collect()
+}
+
+fn documented_in(doc: &Value) -> BTreeSet<Operation> {
     let mut operations = BTreeSet::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys().filter(|k| OPERATION_KEYS.contains(&k.as_str())) {
@@ -47,8 +66,8 @@ fn in_template() -> BTreeSet<Operation> {
         .collect()
 }
 
-fn in_route_table() -> BTreeSet<Operation> {
-    ROUTES.iter().map(|r| (r.method.to_owned(), r.path.to_owned())).collect()
+fn in_route_table(profile: Profile) -> BTreeSet<Operation> {
+    ROUTES.iter().filter(|r| r.profile == profile).map(|r| (r.method.to_owned(), r.path.to_owned())).collect()
 }
 
 fn missing(from: &BTreeSet<Operation>, of: &BTreeSet<Operation>) -> Vec<String> {
@@ -57,26 +76,45 @@ fn missing(from: &BTreeSet<Operation>, of: &BTreeSet<Operation>) -> Vec<String> 
 
 #[test]
 fn every_template_route_is_documented_in_openapi() {
-    let undocumented = missing(&documented(), &in_template());
-    assert!(undocumented.is_empty(), "in template.yaml but not in openapi.yaml: {undocumented:?}");
+    let undocumented = missing(&documented_anywhere(), &in_template());
+    assert!(undocumented.is_empty(), "in template.yaml but in no OpenAPI document: {undocumented:?}");
 }
 
 #[test]
 fn every_documented_operation_is_a_template_route() {
-    let unrouted = missing(&in_template(), &documented());
-    assert!(unrouted.is_empty(), "in openapi.yaml but no API event of template.yaml: {unrouted:?}");
+    let unrouted = missing(&in_template(), &documented_anywhere());
+    assert!(unrouted.is_empty(), "documented but no API event of template.yaml: {unrouted:?}");
 }
 
 #[test]
-fn every_route_table_entry_is_documented_in_openapi() {
-    let undocumented = missing(&documented(), &in_route_table());
-    assert!(undocumented.is_empty(), "in ROUTES but not in openapi.yaml: {undocumented:?}");
+fn every_route_table_entry_is_documented_in_its_profiles_openapi() {
+    for profile in Profile::ALL {
+        let undocumented = missing(&documented_in(&document(profile)), &in_route_table(profile));
+        assert!(undocumented.is_empty(), "{} routes not in its document: {undocumented:?}", profile.name());
+    }
 }
 
 #[test]
-fn every_documented_operation_is_in_the_route_table() {
-    let unrouted = missing(&in_route_table(), &documented());
-    assert!(unrouted.is_empty(), "in openapi.yaml but not in ROUTES: {unrouted:?}");
+fn every_documented_operation_is_in_its_profiles_route_table() {
+    for profile in Profile::ALL {
+        let unrouted = missing(&in_route_table(profile), &documented_in(&document(profile)));
+        assert!(unrouted.is_empty(), "in the {} document but not its routes: {unrouted:?}", profile.name());
+    }
+}
+
+#[tokio::test]
+async fn every_profile_operation_is_answered_by_the_local_server_when_enabled() {
+    for profile in Profile::ALL.into_iter().filter(|p| *p != Profile::Bookshelf) {
+        let app = TestApp::with_env(&[("API_PROFILES", profile.name())]).await;
+        let addr = serve_http(&app).await;
+        for (method, path) in documented_in(&document(profile)) {
+            let reply = http(addr, &method, &concrete(&path), &[], vec![]).await;
+            // The profile answers in its own format; a routing failure is the native 404/405.
+            let routed_away = reply.headers.get("content-type").is_some_and(|ct| ct == "application/problem+json")
+                && matches!(reply.status, 404 | 405);
+            assert!(!routed_away, "{} {method} {path}: {} {}", profile.name(), reply.status, reply.body);
+        }
+    }
 }
 
 /// Whether an operation needs `x-api-key`: its own `security`, else the document's.
@@ -87,8 +125,8 @@ fn needs_api_key(doc: &Value, operation: &Value) -> bool {
 
 #[test]
 fn documented_api_key_requirements_match_the_route_table() {
-    let doc = openapi();
     for spec in ROUTES {
+        let doc = document(spec.profile);
         let operation = &doc["paths"][spec.path][spec.method.to_lowercase()];
         if operation.is_null() {
             continue; // reported by every_route_table_entry_is_documented_in_openapi

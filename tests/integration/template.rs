@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 
+use bookshelf::profile::Profile;
 use bookshelf::routes::ROUTES;
 use bookshelf_tests::workspace_root;
 use serde_json::Value;
@@ -47,15 +48,31 @@ fn functions(doc: &Value) -> Vec<(String, Value)> {
         .collect()
 }
 
-/// (method, path, binary, api key required) of every API event in the template.
-pub(crate) fn template_routes() -> BTreeSet<(String, String, String, bool)> {
+/// Whether an API event needs `x-api-key`: always, never, or as a template condition says.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Key {
+    Required,
+    None,
+    If(String),
+}
+
+/// (method, path, binary, api key) of every API event in the template.
+pub(crate) fn template_routes() -> BTreeSet<(String, String, String, Key)> {
     let doc = template();
     let mut routes = BTreeSet::new();
     for (logical_id, resource) in functions(&doc) {
         let binary = binary_of(&logical_id);
         for event in resource["Properties"]["Events"].as_object().into_iter().flat_map(|e| e.values()) {
             let props = &event["Properties"];
-            let key = props["Auth"]["ApiKeyRequired"].as_bool().unwrap_or(true);
+            let key = match &props["Auth"]["ApiKeyRequired"] {
+                Value::Bool(false) => Key::None,
+                Value::Bool(true) | Value::Null => Key::Required,
+                // `!If [Condition, true, false]`, its tag stripped.
+                Value::Array(branches) if branches[1] == true && branches[2] == false => {
+                    Key::If(branches[0].as_str().unwrap().to_owned())
+                }
+                other => panic!("{logical_id}: ApiKeyRequired {other}"),
+            };
             let method = props["Method"].as_str().unwrap().to_uppercase();
             routes.insert((method, props["Path"].as_str().unwrap().to_owned(), binary.clone(), key));
         }
@@ -63,12 +80,51 @@ pub(crate) fn template_routes() -> BTreeSet<(String, String, String, bool)> {
     routes
 }
 
+/// What the route table says of each method and path: its function, and its key rule — native
+/// routes keep the key (unless a profile may claim them), profile routes need it only when
+/// `ProfileRoutesRequireApiKey` says so.
+fn table_routes() -> BTreeSet<(String, String, String, Key)> {
+    let mut routes = BTreeSet::new();
+    for spec in ROUTES {
+        let sharing: Vec<_> = ROUTES.iter().filter(|r| (r.method, r.path) == (spec.method, spec.path)).collect();
+        assert!(sharing.iter().all(|r| r.function == spec.function), "{} {} has two functions", spec.method, spec.path);
+        let native = sharing.iter().find(|r| r.profile == Profile::Bookshelf);
+        let key = match native {
+            Some(n) if !n.api_key => Key::None,
+            Some(_) if sharing.len() > 1 => Key::If("ClaimableNativeRoutesNeedKey".to_owned()),
+            Some(_) => Key::Required,
+            None => Key::If("ProfileRoutesNeedKey".to_owned()),
+        };
+        routes.insert((spec.method.to_owned(), spec.path.to_owned(), spec.function.to_owned(), key));
+    }
+    routes
+}
+
 #[test]
 fn template_routes_match_the_route_table() {
     let in_template: BTreeSet<_> = template_routes().into_iter().filter(|r| r.2 != "fallback").collect();
-    let in_table: BTreeSet<_> =
-        ROUTES.iter().map(|r| (r.method.to_owned(), r.path.to_owned(), r.function.to_owned(), r.api_key)).collect();
-    assert_eq!(in_template, in_table);
+    assert_eq!(in_template, table_routes());
+}
+
+#[test]
+fn the_claimable_native_routes_lose_their_key_only_for_the_profiles_that_claim_them() {
+    let doc = template();
+    let conditions = doc["Conditions"].to_string();
+    let claiming: BTreeSet<&str> = ROUTES
+        .iter()
+        .filter(|r| r.profile != Profile::Bookshelf)
+        .filter(|r| ROUTES.iter().any(|n| n.profile == Profile::Bookshelf && (n.method, n.path) == (r.method, r.path)))
+        .map(|r| r.profile.name())
+        .collect();
+    assert_eq!(claiming, BTreeSet::from(["book-corners", "session-api"]));
+    for name in claiming {
+        assert!(conditions.contains(&format!("\"{name}\"")), "no condition tests ApiProfiles for {name}");
+    }
+    let parameters = &doc["Parameters"];
+    assert_eq!(parameters["ApiProfiles"]["Default"], "bookshelf");
+    assert_eq!(parameters["ProfileRoutesRequireApiKey"]["Default"], "false");
+    let env = &doc["Globals"]["Function"]["Environment"]["Variables"];
+    assert_eq!(env["API_PROFILES"], "ApiProfiles", "every function reads API_PROFILES from the parameter");
 }
 
 #[test]
@@ -92,18 +148,33 @@ fn every_function_crate_is_a_template_function() {
 }
 
 #[test]
-fn each_function_main_names_its_own_route_and_entry_only() {
-    let routes: Vec<(&str, String)> = ROUTES
-        .iter()
-        .map(|r| (r.function, format!("{:?}", r.route)))
-        .chain(std::iter::once(("fallback", "Fallback".to_owned())))
-        .collect();
-    for (function, route) in routes {
+fn each_function_main_names_its_routes_and_their_entries_only() {
+    let functions: BTreeSet<&str> = ROUTES.iter().map(|r| r.function).chain(["fallback"]).collect();
+    for function in functions {
         let main =
             std::fs::read_to_string(workspace_root().join("functions").join(function).join("src/main.rs")).unwrap();
-        let expected = format!("serve(Route::{route}, entry::{})", function.replace('-', "_"));
-        assert!(main.contains(&expected), "functions/{function}/src/main.rs should call {expected}");
+        let named = main.matches("(Route::").count();
+        let own: Vec<_> = ROUTES.iter().filter(|r| r.function == function).collect();
+        for spec in &own {
+            let route = format!("{:?}", spec.route);
+            let entry = if spec.profile == Profile::Bookshelf { function.replace('-', "_") } else { snake(&route) };
+            let expected = format!("(Route::{route}, entry::{entry})");
+            assert!(main.contains(&expected), "functions/{function}/src/main.rs should name {expected}");
+        }
+        assert_eq!(named, own.len().max(1), "functions/{function}/src/main.rs names other routes");
     }
+}
+
+/// `BookCornersLogin` → `book_corners_login`, as the route table names profile entries.
+fn snake(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.char_indices() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
 }
 
 #[test]

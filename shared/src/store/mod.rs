@@ -17,6 +17,7 @@ mod guests;
 pub mod keys;
 mod limits;
 mod one_time;
+mod passwords;
 mod sessions;
 mod tx;
 mod users;
@@ -35,8 +36,9 @@ use serde::{Deserialize, Serialize};
 pub use guests::Upgrade;
 pub use limits::LoginState;
 pub use one_time::{Issued, OneTimeRecord, Quota};
+pub use passwords::SessionAfter;
 pub use sessions::{Exchange, NewSession, Rotate, Rotation, SessionRecord};
-pub use users::{ClaimRecord, NewAccount, ProfileChanges, SessionAfter, UserRecord};
+pub use users::{ClaimRecord, NewAccount, ProfileChanges, UserRecord};
 
 use crate::clock::UnixMs;
 use crate::config::Config;

@@ -2,37 +2,38 @@
 //! dispatch from an outcome type to its method, so a function links only the writing of the
 //! answers its own handler gives.
 
-use super::native::Native;
+use super::native::write;
 use crate::error::Error;
 use crate::outcome::{Account, Active, Done, Jwks, Mailed, PasswordChanged, Sessions, SignedIn};
 use crate::web::response::ApiResponse;
 
-/// Writes one wire format: one method per kind of outcome, and failures. A profile writes the
-/// outcomes its app's routes give; any other is written natively (no profile route gives it).
+/// Writes one wire format: one method per kind of outcome, and failures. Each method writes
+/// natively unless the format has its own shape for that outcome (a profile overrides those
+/// its app's routes give).
 pub trait Codec {
     fn signed_in(&self, outcome: SignedIn) -> ApiResponse {
-        Native.signed_in(outcome)
+        write::signed_in(outcome)
     }
     fn account(&self, outcome: Account) -> ApiResponse {
-        Native.account(outcome)
+        write::account(outcome)
     }
     fn active(&self, outcome: Active) -> ApiResponse {
-        Native.active(outcome)
+        write::active(outcome)
     }
     fn sessions(&self, outcome: Sessions) -> ApiResponse {
-        Native.sessions(outcome)
+        write::sessions(outcome)
     }
     fn mailed(&self, outcome: Mailed) -> ApiResponse {
-        Native.mailed(outcome)
+        write::mailed(outcome)
     }
     fn done(&self, outcome: Done) -> ApiResponse {
-        Native.done(outcome)
+        write::done(outcome)
     }
     fn password_changed(&self, outcome: PasswordChanged) -> ApiResponse {
-        Native.password_changed(outcome)
+        write::password_changed(outcome)
     }
     fn jwks(&self, outcome: Jwks) -> ApiResponse {
-        Native.jwks(outcome)
+        write::jwks(outcome)
     }
     /// The response to a failure of `operation` (the route's function: `login`, `refresh`, …),
     /// tagged with the request id that its log line carries too. The cause of a server fault
