@@ -15,6 +15,7 @@ mod limits;
 mod login;
 mod openapi;
 mod profile_events;
+mod profiles;
 mod races;
 mod refresh;
 mod register;

@@ -367,3 +367,57 @@ impl LogCapture {
             .collect()
     }
 }
+
+/// The client-profile side of the harness: apps that serve profiles, requests in a profile's
+/// own shapes (form bodies, raw bytes, one client address), and the two account attributes a
+/// test sets behind the service's back (an imported user's `legacy_id`, a tier the back office
+/// changed).
+impl TestApp {
+    /// A service serving `profiles` (an `API_PROFILES` value) plus `overrides`.
+    pub async fn with_profiles(profiles: &str, overrides: &[(&str, &str)]) -> Self {
+        let mut env = vec![("API_PROFILES", profiles)];
+        env.extend_from_slice(overrides);
+        Self::with_env(&env).await
+    }
+
+    /// Sets one attribute of a user record directly in the database.
+    pub async fn set_user_attribute(&self, user_id: &str, name: &str, value: &str) {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        self.state
+            .store
+            .client()
+            .update_item()
+            .table_name(self.state.store.table())
+            .key("pk", AttributeValue::S(format!("USER#{user_id}")))
+            .key("sk", AttributeValue::S("PROFILE".to_owned()))
+            .update_expression("SET #a = :v")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#a", name)
+            .expression_attribute_values(":v", AttributeValue::S(value.to_owned()))
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+/// A request with a raw body of `content_type` (none: no header), from the in-process address.
+pub fn raw_request(method: Method, path: &str, content_type: Option<&str>, body: &[u8]) -> ApiRequest {
+    let mut req = request(method, path, None, None);
+    if let Some(ct) = content_type {
+        req.headers.insert(header::CONTENT_TYPE, http::HeaderValue::from_str(ct).unwrap());
+    }
+    req.body = body.to_vec();
+    req
+}
+
+/// `req` as sent from `ip` (per-IP limits count it there).
+pub fn from_ip(mut req: ApiRequest, ip: &str) -> ApiRequest {
+    req.source_ip = Some(ip.to_owned());
+    req
+}
+
+/// `req` with this `Authorization` header value.
+pub fn with_authorization(mut req: ApiRequest, value: &str) -> ApiRequest {
+    req.headers.insert(header::AUTHORIZATION, http::HeaderValue::from_str(value).unwrap());
+    req
+}
