@@ -8,7 +8,7 @@ mod book_corners;
 // mod cross;
 mod session_api;
 // mod simplejwt;
-// mod universal;
+mod universal;
 
 use bookshelf_tests::{from_ip, raw_request, Reply, TestApp};
 use http::Method;
