@@ -4,10 +4,10 @@
 //! `cross` holds what the profiles share (one core: sessions, revocation, selection).
 
 mod book_corners;
-// mod bookwish;
-// mod cross;
+mod bookwish;
+mod cross;
 mod session_api;
-// mod simplejwt;
+mod simplejwt;
 mod universal;
 
 use bookshelf_tests::{from_ip, raw_request, Reply, TestApp};
