@@ -24,7 +24,7 @@ rust-checks:
 lint: $(VENV)/.installed
 	$(VENV)/bin/cfn-lint template.yaml
 	$(VENV)/bin/sam validate --lint --region $(AWS_DEFAULT_REGION)
-	$(VENV)/bin/openapi-spec-validator openapi.yaml
+	$(VENV)/bin/openapi-spec-validator openapi.yaml openapi/*.yaml
 	$(VENV)/bin/actionlint
 
 # Runs the handbook's black-box contract suite against a server started just for it.

@@ -10,6 +10,9 @@ pub const INVALID_EMAIL: &str = "Provide a valid email address.";
 pub const DEFAULT_ROLE: &str = "reader";
 pub const DEFAULT_TIER: &str = "free";
 
+/// The longest uniqueness key, in bytes (DynamoDB keys hold at most 2,048).
+pub const MAX_KEY_BYTES: usize = 1024;
+
 /// A username as given by the user; unique by [`Username::key`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Username(String);
@@ -25,6 +28,11 @@ impl Username {
         }
         if !composed.chars().all(|c| c.is_alphanumeric() || matches!(c, '@' | '.' | '+' | '-' | '_')) {
             return Err("Username may contain only letters, digits and @ . + - _ characters.");
+        }
+        // NFKC can expand a character many times over (U+FDFA is 18 letters): the key must
+        // still fit a database key.
+        if username_key(raw).len() > MAX_KEY_BYTES {
+            return Err("Username must be 3 to 150 characters long.");
         }
         Ok(Username(raw.to_owned()))
     }

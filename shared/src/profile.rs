@@ -59,11 +59,11 @@ impl Profile {
 
     /// What the account handlers do differently for this profile's clients.
     pub fn rules(self) -> AccountRules {
-        let mut rules = AccountRules::default();
+        // The apps' servers refused a logout whose session had ended.
+        let mut rules = AccountRules { idempotent_logout: self == Profile::Bookshelf, ..AccountRules::default() };
         match self {
             // ninja-jwt's login takes the email in its `username` field too.
             Profile::BookCorners => rules.username_may_be_email = true,
-            Profile::SessionApi => rules.requires_username_and_email = true,
             // jwt-auth clients keep their one token across a password change, pick a role at
             // sign-up, and change their email without re-entering the password (its clients
             // never send one; the old address is told instead).
@@ -72,7 +72,7 @@ impl Profile {
                 rules.password_change_keeps_session = true;
                 rules.email_change_needs_password = false;
             }
-            Profile::Bookshelf | Profile::Simplejwt | Profile::Bookwish => {}
+            Profile::Bookshelf | Profile::SessionApi | Profile::Simplejwt | Profile::Bookwish => {}
         }
         rules
     }
@@ -83,8 +83,9 @@ impl Profile {
 pub struct AccountRules {
     /// Login's `username` may hold an email address instead.
     pub username_may_be_email: bool,
-    /// Sign-up needs both a username and an email address.
-    pub requires_username_and_email: bool,
+    /// A logout with a token whose session has ended already succeeds (`api.md`); otherwise
+    /// it is refused like any bearer request with a dead token.
+    pub idempotent_logout: bool,
     /// Sign-up may choose a role from `SELF_ASSIGNABLE_ROLES`.
     pub role_at_sign_up: bool,
     /// A password change keeps the caller's session (every other one still ends).
@@ -97,7 +98,7 @@ impl Default for AccountRules {
     fn default() -> Self {
         AccountRules {
             username_may_be_email: false,
-            requires_username_and_email: false,
+            idempotent_logout: true,
             role_at_sign_up: false,
             password_change_keeps_session: false,
             email_change_needs_password: true,

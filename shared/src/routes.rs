@@ -101,7 +101,7 @@ macro_rules! routes {
                 pub fn $entry<'a>(state: &'a AppState, req: &'a ApiRequest) -> BoxFuture<'a, Result<ApiResponse, Error>> {
                     Box::pin(async move {
                         // A profile's request, read into the native one its handler reads.
-                        $(let decoded = $decode(req)?; let req = &decoded;)?
+                        $(let decoded = $decode(state, req)?; let req = &decoded;)?
                         Ok(crate::wire::Encode::encode($handler(state, req).await?, &crate::wire::$profile))
                     })
                 }
@@ -268,7 +268,7 @@ routes! {
     // BookWish (`bookwish`).
     BookwishGuest: POST "/auth/guest",
         key: false, function: "guest", rate: EveryRequest(S::Guest), profile: Bookwish,
-        bookwish_guest => crate::handlers::guest::create, decode: bw::decode;
+        bookwish_guest => crate::handlers::guest::create, decode: bw::decode_guest;
     BookwishSignup: POST "/auth/signup",
         key: false, function: "register", rate: EveryRequest(S::Register), profile: Bookwish,
         bookwish_signup => crate::handlers::register::handle, decode: bw::decode_signup;
@@ -280,10 +280,10 @@ routes! {
         bookwish_migrate_guest => crate::handlers::guest::upgrade, decode: bw::decode_migrate;
     BookwishRefresh: POST "/auth/refresh",
         key: false, function: "refresh", rate: RefusedTokens(S::Refresh), profile: Bookwish,
-        bookwish_refresh => crate::handlers::refresh::handle, decode: bw::decode;
+        bookwish_refresh => crate::handlers::refresh::handle, decode: bw::decode_refresh;
     BookwishLogout: POST "/auth/logout",
         key: false, function: "logout", rate: Unlimited, profile: Bookwish,
-        bookwish_logout => crate::handlers::logout::handle, decode: bw::decode;
+        bookwish_logout => crate::handlers::logout::handle, decode: bw::decode_logout;
     BookwishMe: GET "/users/me",
         key: false, function: "get-me", rate: Unlimited, profile: Bookwish,
         bookwish_me => crate::handlers::me::get;

@@ -144,3 +144,20 @@ async fn a_long_random_password_containing_a_word_of_the_email_is_accepted() {
     assert_eq!(similar.status, 400, "{}", similar.body);
     assert!(similar.body["errors"]["password"][0].as_str().unwrap().contains("email"), "{}", similar.body);
 }
+
+#[tokio::test]
+async fn a_username_whose_key_would_not_fit_a_database_key_is_refused_not_a_500() {
+    let app = TestApp::new().await;
+    // 150 characters that NFKC expands eighteen-fold each (about 5 KB of key).
+    let username = "\u{FDFA}".repeat(150);
+    let email = format!("{}@example.com", bookshelf_tests::unique("wide_"));
+    let reply = app
+        .post(
+            "/api/v1/auth/register",
+            json!({"username": username, "email": email, "password": bookshelf_tests::strong_password()}),
+        )
+        .await;
+    reply.assert_problem(400, "validation_error");
+    let login = app.login(&username, "whatever-password").await;
+    login.assert_problem(401, "invalid_credentials");
+}

@@ -89,11 +89,17 @@ fn table_routes() -> BTreeSet<(String, String, String, Key)> {
         let sharing: Vec<_> = ROUTES.iter().filter(|r| (r.method, r.path) == (spec.method, spec.path)).collect();
         assert!(sharing.iter().all(|r| r.function == spec.function), "{} {} has two functions", spec.method, spec.path);
         let native = sharing.iter().find(|r| r.profile == Profile::Bookshelf);
-        let key = match native {
-            Some(n) if !n.api_key => Key::None,
-            Some(_) if sharing.len() > 1 => Key::If("ClaimableNativeRoutesNeedKey".to_owned()),
-            Some(_) => Key::Required,
-            None => Key::If("ProfileRoutesNeedKey".to_owned()),
+        let claimed_by: Vec<&str> =
+            sharing.iter().filter(|r| r.profile != Profile::Bookshelf).map(|r| r.profile.name()).collect();
+        let key = match (native, claimed_by.as_slice()) {
+            (Some(n), _) if !n.api_key => Key::None,
+            (Some(_), []) => Key::Required,
+            // A native route keeps its key unless a profile that claims it is enabled.
+            (Some(_), ["book-corners", "session-api"]) => Key::If("ClaimableNativeRoutesNeedKey".to_owned()),
+            (Some(_), ["book-corners"]) => Key::If("BookCornersNativeRoutesNeedKey".to_owned()),
+            (Some(_), ["session-api"]) => Key::If("SessionApiNativeRoutesNeedKey".to_owned()),
+            (Some(_), others) => panic!("{} {} is claimed by {others:?}: give it a condition", spec.method, spec.path),
+            (None, _) => Key::If("ProfileRoutesNeedKey".to_owned()),
         };
         routes.insert((spec.method.to_owned(), spec.path.to_owned(), spec.function.to_owned(), key));
     }

@@ -5,7 +5,7 @@ use uuid::Uuid;
 use crate::audit::audit;
 use crate::auth::issue::issue;
 use crate::auth::session;
-use crate::domain::{email_key, username_key, Password};
+use crate::domain::{email_key, username_key, Password, MAX_KEY_BYTES};
 use crate::error::Error;
 use crate::outcome::SignedIn;
 use crate::password;
@@ -41,7 +41,11 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<SignedIn, Erro
         username => (username, email),
     };
     let (identifier, plausible) = match (&username, &email) {
-        (Some(u), _) => (username_claim(&username_key(u)), (1..=150).contains(&u.chars().count())),
+        (Some(u), _) => {
+            let key = username_key(u);
+            let plausible = (1..=150).contains(&u.chars().count()) && key.len() <= MAX_KEY_BYTES;
+            (username_claim(&key), plausible)
+        }
         (None, Some(e)) => (email_claim(&email_key(e)), (1..=254).contains(&e.len())),
         (None, None) => return Err(Error::field("username", "Provide a username or an email address.")),
     };

@@ -38,8 +38,12 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<Done, Error> {
         state.store.delete_session(user_id, target.session_id).await?;
         audit(req, "logout", "success", Some(user_id));
     } else {
-        // Deleting one's own session is idempotent, so a signed token is enough here.
-        state.store.delete_session(user_id, session_id).await?;
+        // Deleting one's own session is idempotent natively, so a signed token is enough here
+        // (one conditional delete: a token its session has replaced ends nothing).
+        let ended = state.store.end_session_of_token(user_id, session_id, &claims.jti).await?;
+        if !ended && !req.profile.rules().idempotent_logout {
+            return Err(refused(req, "logout", Error::InvalidToken));
+        }
         audit(req, "logout", "success", Some(user_id));
     }
     Ok(Done)

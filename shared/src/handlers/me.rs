@@ -117,7 +117,8 @@ pub async fn update(state: &AppState, req: &ApiRequest) -> Result<Account, Error
         match state.store.update_user(&user, &changes, now).await {
             Ok(updated) => {
                 audit(req, "update_profile", "success", Some(updated.id));
-                if !needs_password && changes.email.is_some() {
+                // A new address, not a new spelling of the same one.
+                if !needs_password && changes.email_verified == Some(false) {
                     tell_old_address(state, req, &user, &updated).await;
                 }
                 return Ok(Account::updated(updated));

@@ -288,6 +288,22 @@ impl Store {
         written(out)
     }
 
+    /// Ends the session an access token belongs to, unless the token is no longer its live one
+    /// (a session continued by token exchange names its one live token); `false` when the
+    /// session is gone already or the token was superseded.
+    pub async fn end_session_of_token(&self, user_id: Uuid, session_id: Uuid, jti: &str) -> Result<bool, StoreError> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(keys::session(user_id, session_id).into_attributes()))
+            .condition_expression("attribute_exists(pk) AND (attribute_not_exists(access_jti) OR access_jti = :jti)")
+            .expression_attribute_values(":jti", s(jti))
+            .send()
+            .await;
+        written(out)
+    }
+
     /// Every session record of a user, live or not (strongly consistent).
     pub async fn sessions_of(&self, user_id: Uuid) -> Result<Vec<SessionRecord>, StoreError> {
         let mut sessions = Vec::new();

@@ -15,6 +15,7 @@ pub struct BookCorners;
 /// Requests in Book Corners' shapes, checked the way its pydantic schemas checked them.
 pub mod decode {
     use crate::error::Error;
+    use crate::state::AppState;
     use crate::web::request::ApiRequest;
     use crate::wire::reading::Body;
 
@@ -23,10 +24,10 @@ pub mod decode {
         let message = match body.fields.get(field) {
             None | Some(serde_json::Value::Null) => Some("Field required".to_owned()),
             Some(serde_json::Value::String(s)) if s.chars().count() < min => {
-                Some(format!("String should have at least {min} characters"))
+                Some(format!("String should have at least {min} character{}", plural(min)))
             }
             Some(serde_json::Value::String(s)) if s.chars().count() > max => {
-                Some(format!("String should have at most {max} characters"))
+                Some(format!("String should have at most {max} character{}", plural(max)))
             }
             Some(serde_json::Value::String(_)) => None,
             Some(_) => Some("Input should be a valid string".to_owned()),
@@ -36,24 +37,50 @@ pub mod decode {
         }
     }
 
-    pub fn decode_register(req: &ApiRequest) -> Result<ApiRequest, Error> {
-        let mut body = Body::read(req, false)?;
-        string(&mut body, "username", 3, 150);
-        string(&mut body, "email", 1, 254);
-        string(&mut body, "password", 8, 128);
-        body.keep(&["username", "email", "password"]).native(req, Error::Schema)
+    fn plural(n: usize) -> &'static str {
+        if n == 1 {
+            ""
+        } else {
+            "s"
+        }
     }
 
-    pub fn decode_login(req: &ApiRequest) -> Result<ApiRequest, Error> {
-        let mut body = Body::read(req, false)?;
+    /// django-ninja reads the body as JSON whatever its `Content-Type` says.
+    fn read(req: &ApiRequest) -> Result<Body, Error> {
+        let mut untyped = req.clone();
+        untyped.headers.remove(http::header::CONTENT_TYPE);
+        Body::read(&untyped, false)
+    }
+
+    /// The view strips the names it is given (and the email is matched case-insensitively).
+    fn trim(mut body: Body, fields: &[&str]) -> Body {
+        for field in fields {
+            if let Some(serde_json::Value::String(s)) = body.fields.get_mut(*field) {
+                *s = s.trim().to_owned();
+            }
+        }
+        body
+    }
+
+    pub fn decode_register(_state: &AppState, req: &ApiRequest) -> Result<ApiRequest, Error> {
+        let mut body = read(req)?;
+        string(&mut body, "username", 3, 150);
+        string(&mut body, "email", 3, 254);
+        string(&mut body, "password", 8, 128);
+        trim(body.keep(&["username", "email", "password"]), &["username", "email"]).native(req, Error::Schema)
+    }
+
+    pub fn decode_login(_state: &AppState, req: &ApiRequest) -> Result<ApiRequest, Error> {
+        let mut body = read(req)?;
         string(&mut body, "username", 1, 254);
         string(&mut body, "password", 1, 128);
-        body.keep(&["username", "password"]).native(req, Error::Schema)
+        trim(body.keep(&["username", "password"]), &["username"]).native(req, Error::Schema)
     }
 
-    pub fn decode_refresh(req: &ApiRequest) -> Result<ApiRequest, Error> {
-        let mut body = Body::read(req, false)?;
-        string(&mut body, "refresh", 20, 4096);
+    pub fn decode_refresh(_state: &AppState, req: &ApiRequest) -> Result<ApiRequest, Error> {
+        let mut body = read(req)?;
+        // No upper bound in its schema: a long string is just an invalid token (401).
+        string(&mut body, "refresh", 20, usize::MAX);
         body.keep(&["refresh"]).rename("refresh", "refresh_token").native(req, Error::Schema)
     }
 }

@@ -18,8 +18,9 @@ pub struct Bookwish;
 /// `deviceId`), and its required fields.
 pub mod decode {
     use crate::error::Error;
+    use crate::state::AppState;
     use crate::web::request::ApiRequest;
-    use crate::wire::reading::Body;
+    use crate::wire::reading::{bearer_first, Body};
 
     fn read(req: &ApiRequest) -> Result<Body, Error> {
         Ok(Body::read(req, false)?
@@ -31,29 +32,40 @@ pub mod decode {
     fn required(body: &mut Body, fields: &[&str]) {
         for field in fields {
             if !body.filled(field) {
-                body.error(field, "Required");
+                body.error(field, "This field is required.");
             }
         }
     }
 
-    /// Guest, refresh and logout: the field spellings only.
-    pub fn decode(req: &ApiRequest) -> Result<ApiRequest, Error> {
-        read(req)?.native(req, Error::Validation)
+    pub fn decode_guest(_state: &AppState, req: &ApiRequest) -> Result<ApiRequest, Error> {
+        read(req)?.keep(&["device_id"]).native(req, Error::Validation)
     }
 
-    pub fn decode_signup(req: &ApiRequest) -> Result<ApiRequest, Error> {
+    pub fn decode_refresh(_state: &AppState, req: &ApiRequest) -> Result<ApiRequest, Error> {
+        read(req)?.keep(&["refresh_token"]).native(req, Error::Validation)
+    }
+
+    /// Logout ends the session of the refresh token it names (one of the caller's), or else
+    /// the bearer's own; nothing else BookWish never sent (such as ending every session).
+    pub fn decode_logout(state: &AppState, req: &ApiRequest) -> Result<ApiRequest, Error> {
+        bearer_first(state, req)?;
+        read(req)?.keep(&["refresh_token"]).native(req, Error::Validation)
+    }
+
+    pub fn decode_signup(_state: &AppState, req: &ApiRequest) -> Result<ApiRequest, Error> {
         let mut body = read(req)?;
         required(&mut body, &["email", "password", "display_name"]);
         body.keep(&["email", "password", "display_name"]).native(req, Error::Validation)
     }
 
-    pub fn decode_login(req: &ApiRequest) -> Result<ApiRequest, Error> {
+    pub fn decode_login(_state: &AppState, req: &ApiRequest) -> Result<ApiRequest, Error> {
         let mut body = read(req)?;
         required(&mut body, &["email", "password"]);
         body.keep(&["email", "password"]).native(req, Error::Validation)
     }
 
-    pub fn decode_migrate(req: &ApiRequest) -> Result<ApiRequest, Error> {
+    pub fn decode_migrate(state: &AppState, req: &ApiRequest) -> Result<ApiRequest, Error> {
+        bearer_first(state, req)?;
         let mut body = read(req)?;
         required(&mut body, &["email", "password", "display_name"]);
         body.keep(&["email", "password", "display_name"]).native(req, Error::Validation)

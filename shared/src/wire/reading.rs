@@ -5,6 +5,7 @@ use http::{header, HeaderValue, StatusCode};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, FieldErrors};
+use crate::state::AppState;
 use crate::store::UserRecord;
 use crate::web::request::ApiRequest;
 use crate::web::response::ApiResponse;
@@ -87,6 +88,13 @@ impl Body {
         native.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         Ok(native)
     }
+}
+
+/// On a bearer route, the token is checked (signature and lifetime) before the body: the apps'
+/// servers authenticated before they validated, so a caller without a good token hears 401
+/// whatever it sent. The handler still checks the session and the user.
+pub fn bearer_first(state: &AppState, req: &ApiRequest) -> Result<(), Error> {
+    req.bearer_token().and_then(|token| crate::auth::bearer::verified_claims(state, token)).map(drop)
 }
 
 /// A request whose body the handler must not read (bearer routes whose apps send none, or

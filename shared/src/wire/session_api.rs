@@ -18,8 +18,9 @@ pub struct SessionApi;
 /// missing.
 pub mod decode {
     use crate::error::Error;
+    use crate::state::AppState;
     use crate::web::request::ApiRequest;
-    use crate::wire::reading::{without_body, Body};
+    use crate::wire::reading::{bearer_first, without_body, Body};
 
     /// Its one message when any of `fields` is missing, reported as a validation failure.
     fn require_all(body: &mut Body, fields: &[&str], message: &str) {
@@ -28,7 +29,7 @@ pub mod decode {
         }
     }
 
-    pub fn decode_register(req: &ApiRequest) -> Result<ApiRequest, Error> {
+    pub fn decode_register(_state: &AppState, req: &ApiRequest) -> Result<ApiRequest, Error> {
         let mut body = Body::read(req, false)?;
         require_all(&mut body, &["username", "email", "password"], "Username, email, and password are required");
         body.keep(&["username", "email", "password", "firstName", "lastName"])
@@ -37,18 +38,19 @@ pub mod decode {
             .native(req, Error::Validation)
     }
 
-    pub fn decode_login(req: &ApiRequest) -> Result<ApiRequest, Error> {
+    pub fn decode_login(_state: &AppState, req: &ApiRequest) -> Result<ApiRequest, Error> {
         let mut body = Body::read(req, false)?;
         require_all(&mut body, &["email", "password"], "Email and password are required");
         body.keep(&["email", "password"]).native(req, Error::Validation)
     }
 
     /// Logout takes no body: the bearer token's session ends.
-    pub fn decode_logout(req: &ApiRequest) -> Result<ApiRequest, Error> {
+    pub fn decode_logout(_state: &AppState, req: &ApiRequest) -> Result<ApiRequest, Error> {
         without_body(req)
     }
 
-    pub fn decode_update(req: &ApiRequest) -> Result<ApiRequest, Error> {
+    pub fn decode_update(state: &AppState, req: &ApiRequest) -> Result<ApiRequest, Error> {
+        bearer_first(state, req)?;
         Body::read(req, false)?
             .keep(&["firstName", "lastName", "preferences"])
             .rename("firstName", "first_name")

@@ -16,6 +16,7 @@ pub struct Simplejwt;
 /// Requests as DRF's parsers and serializers took them.
 pub mod decode {
     use crate::error::Error;
+    use crate::state::AppState;
     use crate::web::request::ApiRequest;
     use crate::wire::reading::Body;
 
@@ -23,29 +24,35 @@ pub mod decode {
     fn required(body: &mut Body, fields: &[&str]) {
         for field in fields {
             match body.fields.get(*field) {
-                None | Some(serde_json::Value::Null) => body.error(field, "This field is required."),
+                None => body.error(field, "This field is required."),
+                Some(serde_json::Value::Null) => body.error(field, "This field may not be null."),
                 Some(serde_json::Value::String(s)) if s.trim().is_empty() => {
                     body.error(field, "This field may not be blank.")
                 }
                 Some(serde_json::Value::String(_)) => {}
+                // DRF's CharField takes numbers as their text.
+                Some(serde_json::Value::Number(n)) => {
+                    let text = n.to_string();
+                    body.fields.insert((*field).to_owned(), serde_json::Value::String(text));
+                }
                 Some(_) => body.error(field, "Not a valid string."),
             }
         }
     }
 
-    pub fn decode_token(req: &ApiRequest) -> Result<ApiRequest, Error> {
+    pub fn decode_token(_state: &AppState, req: &ApiRequest) -> Result<ApiRequest, Error> {
         let mut body = Body::read(req, true)?;
         required(&mut body, &["username", "password"]);
         body.keep(&["username", "password"]).native(req, Error::Schema)
     }
 
-    pub fn decode_refresh(req: &ApiRequest) -> Result<ApiRequest, Error> {
+    pub fn decode_refresh(_state: &AppState, req: &ApiRequest) -> Result<ApiRequest, Error> {
         let mut body = Body::read(req, true)?;
         required(&mut body, &["refresh"]);
         body.keep(&["refresh"]).rename("refresh", "refresh_token").native(req, Error::Schema)
     }
 
-    pub fn decode_verify(req: &ApiRequest) -> Result<ApiRequest, Error> {
+    pub fn decode_verify(_state: &AppState, req: &ApiRequest) -> Result<ApiRequest, Error> {
         let mut body = Body::read(req, true)?;
         required(&mut body, &["token"]);
         body.keep(&["token"]).native(req, Error::Schema)
@@ -53,7 +60,7 @@ pub mod decode {
 
     /// The real view names both fields whenever either is missing or empty, without a full
     /// stop; its clients match on that text.
-    pub fn decode_register(req: &ApiRequest) -> Result<ApiRequest, Error> {
+    pub fn decode_register(_state: &AppState, req: &ApiRequest) -> Result<ApiRequest, Error> {
         let mut body = Body::read(req, true)?;
         if !(body.filled("username") && body.filled("password")) {
             body.error("username", "This field is required");
@@ -122,10 +129,11 @@ impl Codec for Simplejwt {
             e if e.is_unauthenticated() => {
                 (StatusCode::UNAUTHORIZED, json!({"detail": TOKEN_NOT_VALID, "code": "token_not_valid"}))
             }
-            Error::RateLimited { retry_after, .. } => (
-                StatusCode::TOO_MANY_REQUESTS,
-                detail(&format!("Request was throttled. Expected available in {retry_after} seconds.")),
-            ),
+            Error::RateLimited { retry_after, .. } => {
+                let unit = if *retry_after == 1 { "second" } else { "seconds" };
+                let text = format!("Request was throttled. Expected available in {retry_after} {unit}.");
+                (StatusCode::TOO_MANY_REQUESTS, detail(&text))
+            }
             Error::Malformed(_) => (StatusCode::BAD_REQUEST, detail("JSON parse error")),
             other => (usual_status(other), detail(native_detail(other))),
         };

@@ -18,8 +18,9 @@ pub struct UniversalBookshelf;
 /// Requests in Laravel's shapes, with its validation messages.
 pub mod decode {
     use crate::error::Error;
+    use crate::state::AppState;
     use crate::web::request::ApiRequest;
-    use crate::wire::reading::{without_body, Body};
+    use crate::wire::reading::{bearer_first, without_body, Body};
 
     /// Laravel's `required` rule: "The password confirmation field is required."
     fn required(body: &mut Body, fields: &[&str]) {
@@ -38,35 +39,37 @@ pub mod decode {
         }
     }
 
-    pub fn decode_signup(req: &ApiRequest) -> Result<ApiRequest, Error> {
+    pub fn decode_signup(_state: &AppState, req: &ApiRequest) -> Result<ApiRequest, Error> {
         let mut body = Body::read(req, false)?;
-        required(&mut body, &["name", "email", "password", "password_confirmation"]);
+        required(&mut body, &["name", "email", "password"]);
         confirmed(&mut body, "password");
         body.keep(&["name", "email", "password", "role"]).rename("name", "display_name").native(req, Error::Validation)
     }
 
-    pub fn decode_login(req: &ApiRequest) -> Result<ApiRequest, Error> {
+    pub fn decode_login(_state: &AppState, req: &ApiRequest) -> Result<ApiRequest, Error> {
         let mut body = Body::read(req, false)?;
         required(&mut body, &["email", "password"]);
         body.keep(&["email", "password"]).native(req, Error::Validation)
     }
 
     /// Bearer routes whose clients send no body (or one that means nothing).
-    pub fn decode_logout(req: &ApiRequest) -> Result<ApiRequest, Error> {
+    pub fn decode_logout(_state: &AppState, req: &ApiRequest) -> Result<ApiRequest, Error> {
         without_body(req)
     }
 
-    pub fn decode_empty(req: &ApiRequest) -> Result<ApiRequest, Error> {
+    pub fn decode_empty(_state: &AppState, req: &ApiRequest) -> Result<ApiRequest, Error> {
         without_body(req)
     }
 
-    pub fn decode_update(req: &ApiRequest) -> Result<ApiRequest, Error> {
+    pub fn decode_update(state: &AppState, req: &ApiRequest) -> Result<ApiRequest, Error> {
+        bearer_first(state, req)?;
         Body::read(req, false)?.keep(&["name", "email"]).rename("name", "display_name").native(req, Error::Validation)
     }
 
-    pub fn decode_change_password(req: &ApiRequest) -> Result<ApiRequest, Error> {
+    pub fn decode_change_password(state: &AppState, req: &ApiRequest) -> Result<ApiRequest, Error> {
+        bearer_first(state, req)?;
         let mut body = Body::read(req, false)?;
-        required(&mut body, &["current_password", "new_password", "new_password_confirmation"]);
+        required(&mut body, &["current_password", "new_password"]);
         confirmed(&mut body, "new_password");
         body.keep(&["current_password", "new_password"]).native(req, Error::Validation)
     }
@@ -101,16 +104,29 @@ fn ok(message: &str) -> ApiResponse {
     answer(StatusCode::OK, &json!({"status": true, "message": message}), None)
 }
 
-/// A 422 in Laravel's shape, native field names turned back into the app's.
+/// A 422 in Laravel's shape: native field names turned back into the app's, and the native
+/// wording of the rules Laravel also had in Laravel's.
 fn invalid(errors: &FieldErrors) -> (StatusCode, Value) {
     let errors: Map<String, Value> = errors
         .iter()
         .map(|(field, messages)| {
             let field = if field == "display_name" { "name" } else { field.as_str() };
+            let messages: Vec<String> = messages.iter().map(|m| laravel_wording(field, m)).collect();
             (field.to_owned(), json!(messages))
         })
         .collect();
     (StatusCode::UNPROCESSABLE_ENTITY, json!({"status": false, "message": "Validation error", "errors": errors}))
+}
+
+fn laravel_wording(field: &str, message: &str) -> String {
+    match (field, message) {
+        ("email", crate::domain::INVALID_EMAIL) => "The email field must be a valid email address.".to_owned(),
+        ("name", _) if message.starts_with("Display name must be") => {
+            "The name field must be between 1 and 100 characters.".to_owned()
+        }
+        (_, "Must be a string.") => format!("The {} field must be a string.", field.replace('_', " ")),
+        _ => message.to_owned(),
+    }
 }
 
 fn one_invalid(field: &str, message: &str) -> (StatusCode, Value) {

@@ -140,3 +140,41 @@ async fn the_same_person_signing_up_through_two_profiles_is_one_account() {
     let login: Value = app.post("/api/login", json!({"email": email, "password": password})).await.body;
     assert_eq!(login["user"]["id"], first.body["user"]["id"]);
 }
+
+#[tokio::test]
+async fn every_profile_answers_a_spent_limit_with_its_429_and_retry_after() {
+    use super::post_from;
+    let (_, email, password) = identity();
+    let cases = [
+        (
+            "book-corners",
+            "/api/v1/auth/register",
+            json!({"message": "Too many registration attempts. Please try again later.", "details": null}),
+        ),
+        (
+            "session-api",
+            "/api/v1/auth/register",
+            json!({"success": false, "error": "Too many registration attempts. Please try again later.", "code": "RATE_LIMITED"}),
+        ),
+        ("universal-bookshelf", "/api/signup", json!({"status": false, "message": "Too Many Attempts."})),
+        (
+            "bookwish",
+            "/auth/signup",
+            json!({"error": "RateLimited", "message": "Too many registration attempts. Please try again later."}),
+        ),
+    ];
+    for (profile, path, expected) in cases {
+        let app = TestApp::with_profiles(
+            profile,
+            &[("RATE_LIMIT_REGISTER_PER_MINUTE", "1"), ("PROFILE_UNIVERSAL_BOOKSHELF_PER_MINUTE", "1")],
+        )
+        .await;
+        // Invalid bodies count too: the window is per request, before any rule.
+        let body = json!({"email": email, "password": password, "username": 5});
+        let first = post_from(&app, "192.0.2.99", path, &body).await;
+        assert_ne!(first.status, 429, "{profile}");
+        let limited = post_from(&app, "192.0.2.99", path, &body).await;
+        assert_eq!((limited.status, &limited.body), (429, &expected), "{profile}");
+        assert!(limited.headers["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1, "{profile}");
+    }
+}

@@ -166,8 +166,7 @@ async fn signup_validation_is_laravels() {
         empty.body,
         json!({"status": false, "message": "Validation error", "errors": {
             "name": ["The name field is required."], "email": ["The email field is required."],
-            "password": ["The password field is required."],
-            "password_confirmation": ["The password confirmation field is required."]}})
+            "password": ["The password field is required."]}})
     );
     let (_, other_email, password) = identity();
     let mismatch =
