@@ -1,22 +1,31 @@
-//! The Lambda edge: an API Gateway REST proxy event, deserialised as the runtime does, run
-//! through `edge::lambda::from_lambda` into an ApiRequest, then routed and read like a handler
-//! would, and a response converted back. Malformed events may be refused by the
-//! deserialiser; none may panic.
+//! The Lambda edge: an API Gateway REST proxy event, deserialised as the runtime does, picked
+//! to a route as a function picks it (`edge::lambda::pick`, every compatible profile enabled),
+//! run through `edge::lambda::from_lambda` into an ApiRequest, then routed and read like a
+//! handler or a profile's decoder would, and a failure written in every profile's format and
+//! converted back. Malformed events may be refused by the deserialiser; none may panic.
 
 #![no_main]
 
-use bookshelf::routes::{resolve, Resolution};
+use bookshelf::error::Error;
+use bookshelf::profile::{Profile, Profiles};
+use bookshelf::routes::{resolve, Handler, Resolution, Route, ROUTES};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequest;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(event) = serde_json::from_slice::<ApiGatewayProxyRequest>(data) else { return };
+    let enabled = Profiles::parse("bookshelf,simplejwt,bookwish,universal-bookshelf").unwrap_or_default();
+    let routes: Vec<(Route, Handler)> = ROUTES.iter().map(|r| (r.route, r.route.handler())).collect();
+    let _ = bookshelf::edge::lambda::pick(&routes, &event, enabled);
     let req = bookshelf::edge::lambda::from_lambda(event);
     let _ = format!("{req:?}");
     let _ = (req.bearer_token(), req.user_agent(), req.json_object(true).map(|o| o.finish()));
-    if let Resolution::Found(spec, params) = resolve(&req.method, &req.path) {
-        let _ = (spec.route.rate().scope(), spec.route.wire(), params.get("id").map(|id| id.parse::<uuid::Uuid>()));
+    let _ = bookshelf::wire::reading::Body::read(&req, true).map(|body| body.fields.len());
+    if let Resolution::Found(spec, params) = resolve(&req.method, &req.path, enabled) {
+        let _ = (spec.route.rate().scope(), spec.route.profile(), params.get("id").map(|id| id.parse::<uuid::Uuid>()));
     }
-    let response = bookshelf::wire::native::problem::problem(&bookshelf::error::Error::NotFound, &req.request_id);
-    let _ = bookshelf::edge::lambda::into_lambda(response);
+    for profile in Profile::ALL {
+        let response = bookshelf::wire::failure(profile, &Error::NotFound, &req.request_id, "fallback");
+        let _ = bookshelf::edge::lambda::into_lambda(response);
+    }
 });
