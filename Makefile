@@ -16,7 +16,8 @@ run: deps
 
 test: deps rust-checks lint
 
-rust-checks:
+# The tests run an OIDC verifier from the registry (PyJWT, in .venv): see tests/integration/discovery.rs.
+rust-checks: $(VENV)/.installed
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --quiet -- -D warnings
 	cargo test --workspace

@@ -16,6 +16,8 @@ fn local_default(name: &str) -> Option<String> {
         "TABLE_NAME" => "bookshelf-auth-local",
         "JWT_KEYS_FILE" => ".local/jwt-keys.json",
         "MAIL_SENDER" => "outbox",
+        // The example app API's optional route, as `template.yaml` configures the authorizer.
+        "AUTHORIZER_OPTIONAL_ROUTES" => "GET /app/public",
         "MAIL_OUTBOX_DIR" => ".local/outbox",
         // The DynamoDB Local this server starts answers in any region; none is configured here.
         "AWS_REGION" => "us-east-1",

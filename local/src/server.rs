@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use bookshelf::edge::{cors, dispatch};
+use bookshelf::edge::{authorizer, cors, dispatch, example_app};
 use bookshelf::error::{Error, Limit};
 use bookshelf::profile::Profile;
 use bookshelf::routes::{self, Resolution};
@@ -77,9 +77,77 @@ impl LocalApi {
         out
     }
 
+    /// The example app API (`ExampleAppApi` in `template.yaml`) at `/app/…`: the authorizer
+    /// called with the event API Gateway would send, then the example's answer with the
+    /// context API Gateway would pass on (every value a string, as REST APIs pass them).
+    async fn example_app(
+        &self,
+        method: &Method,
+        path: &str,
+        headers: &http::HeaderMap,
+        peer: SocketAddr,
+        request_id: &str,
+    ) -> ApiResponse {
+        let gateway = |status: u16| {
+            ApiResponse::json(
+                http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
+                &authorizer::gateway_body(status),
+            )
+        };
+        let Some(&(_, resource, optional)) =
+            example_app::ROUTES.iter().find(|(m, r, _)| *r == path && *m == method.as_str())
+        else {
+            return gateway(404);
+        };
+        // The required route's identity source is the header: without it API Gateway answers
+        // 401 before the authorizer runs.
+        if !optional && !headers.contains_key(http::header::AUTHORIZATION) {
+            return gateway(401);
+        }
+        let header_map: serde_json::Map<String, serde_json::Value> = headers
+            .iter()
+            .filter_map(|(name, value)| Some((name.as_str().to_owned(), value.to_str().ok()?.into())))
+            .collect();
+        let event = serde_json::json!({
+            "type": "REQUEST",
+            "methodArn": format!("arn:aws:execute-api:local:000000000000:local/local/{method}{resource}"),
+            "resource": resource,
+            "path": path,
+            "httpMethod": method.as_str(),
+            "headers": header_map,
+            "requestContext": {"requestId": request_id, "identity": {"sourceIp": peer.ip().to_string()}},
+        });
+        let Ok(event) = serde_json::from_value(event) else { return gateway(500) };
+        match authorizer::authorize(&self.state, &event).await {
+            Ok(decision) if decision.allows() => {
+                let context = decision
+                    .context
+                    .into_iter()
+                    .map(|(key, value)| match value {
+                        serde_json::Value::String(s) => (key, serde_json::Value::String(s)),
+                        other => (key, serde_json::Value::String(other.to_string())),
+                    })
+                    .collect();
+                example_app::answer(method.as_str(), resource, &context)
+            }
+            Ok(_) => gateway(403),
+            Err(_) => gateway(401),
+        }
+    }
+
+    /// The host the client called (its `Host` header), for documents naming our own URLs.
+    fn host(&self, headers: &http::HeaderMap) -> String {
+        headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1").to_owned()
+    }
+
     async fn route(&self, req: hyper::Request<Incoming>, peer: SocketAddr, request_id: &str) -> ApiResponse {
         let method = req.method().clone();
         let path = req.uri().path().to_owned();
+        if path == "/app" || path.starts_with("/app/") {
+            let response = self.example_app(&method, &path, req.headers(), peer, request_id).await;
+            tracing::info!(request_id, method = %method, path = %path, status = response.status.as_u16(), "request");
+            return response;
+        }
         // Refused before any function would run in AWS: the gateway's answers, natively.
         let early = |error: Error| {
             let response = dispatch::failure(Profile::Bookshelf, "gateway", &error, request_id);
@@ -109,6 +177,7 @@ impl LocalApi {
             Ok(collected) => collected.to_bytes().to_vec(),
             Err(_) => return early(Error::PayloadTooLarge),
         };
+        let origin = Some(format!("http://{}", self.host(&parts.headers)));
         let api_request = ApiRequest {
             method: parts.method,
             path,
@@ -118,6 +187,7 @@ impl LocalApi {
             source_ip: Some(peer.ip().to_string()),
             request_id: request_id.to_owned(),
             profile: spec.profile,
+            origin,
         };
         dispatch::respond(Arc::clone(&self.state), spec.route, api_request).await
     }

@@ -100,6 +100,10 @@ pub struct Config {
     /// `PROFILE_ROUTES_REQUIRE_API_KEY`: whether profile routes need `x-api-key` too (the
     /// local server's copy of the stack parameter `ProfileRoutesRequireApiKey`).
     pub profile_routes_require_api_key: bool,
+    /// `AUTHORIZER_OPTIONAL_ROUTES`: the routes (`METHOD /resource`, comma list) of an app's API
+    /// on which the Lambda authorizer lets a caller without an `Authorization` header through
+    /// as anonymous.
+    pub authorizer_optional_routes: Vec<(String, String)>,
 }
 
 /// Reads typed settings from a lookup, naming the variable in every error.
@@ -245,6 +249,20 @@ impl Config {
                 .filter(|r| !r.is_empty())
                 .collect(),
             profile_routes_require_api_key: read.flag("PROFILE_ROUTES_REQUIRE_API_KEY", false)?,
+            authorizer_optional_routes: match get("AUTHORIZER_OPTIONAL_ROUTES") {
+                None => Vec::new(),
+                Some(raw) => raw
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|r| !r.is_empty())
+                    .map(|route| match route.split_once(' ') {
+                        Some((method, resource)) if resource.trim().starts_with('/') => {
+                            Ok((method.to_ascii_uppercase(), resource.trim().to_owned()))
+                        }
+                        _ => Err(invalid("AUTHORIZER_OPTIONAL_ROUTES", "expected a comma list of `METHOD /resource`")),
+                    })
+                    .collect::<Result<_, _>>()?,
+            },
         };
         if config.dynamodb_endpoint.is_none() && config.aws_region.is_none() {
             return Err(invalid("AWS_REGION", "required outside Lambda unless DYNAMODB_ENDPOINT is set"));

@@ -111,3 +111,7 @@ pub struct Done;
 /// The public signing keys (a JWKS document).
 #[derive(Debug)]
 pub struct Jwks(pub std::sync::Arc<serde_json::Value>);
+
+/// The OpenID Connect discovery document: where verifiers find the issuer's keys.
+#[derive(Debug)]
+pub struct Discovery(pub serde_json::Value);

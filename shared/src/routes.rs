@@ -190,6 +190,9 @@ routes! {
     Jwks: GET "/.well-known/jwks.json",
         key: false, function: "jwks", rate: Unlimited, profile: Bookshelf,
         jwks => crate::handlers::jwks::handle;
+    OpenidConfiguration: GET "/.well-known/openid-configuration",
+        key: false, function: "openid-configuration", rate: Unlimited, profile: Bookshelf,
+        openid_configuration => crate::handlers::jwks::discovery;
 
     // Book Corners (profiles.md, `book-corners`).
     BookCornersRegister: POST "/api/v1/auth/register",

@@ -22,7 +22,7 @@ use http::Method;
 use serde_json::{json, Value};
 
 /// Signs tokens the way an attacker (or, for control cases, the service itself) would.
-struct Forger {
+pub(crate) struct Forger {
     kid: String,
     pair: EcdsaKeyPair,
     public_point: Vec<u8>,
@@ -31,7 +31,7 @@ struct Forger {
 }
 
 impl Forger {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let doc = key_document();
         let set = KeySet::parse(&doc, JwtAlgorithm::Es256).unwrap();
         let SigningKey::Es256 { kid, pkcs8, public_point } = &set.keys[0] else { panic!("no ES256 key") };
@@ -65,7 +65,7 @@ impl Forger {
         format!("{input}.{}", B64.encode(sig.as_ref()))
     }
 
-    fn es256(&self, header: &Value, claims: &Value) -> String {
+    pub(crate) fn es256(&self, header: &Value, claims: &Value) -> String {
         self.es256_raw(&header.to_string(), &claims.to_string())
     }
 
@@ -75,16 +75,16 @@ impl Forger {
         format!("{input}.{}", B64.encode(tag.as_ref()))
     }
 
-    fn unsigned(header: &Value, claims: &Value, signature: &str) -> String {
+    pub(crate) fn unsigned(header: &Value, claims: &Value, signature: &str) -> String {
         format!("{}.{signature}", Self::input(&header.to_string(), &claims.to_string()))
     }
 
-    fn header(&self) -> Value {
+    pub(crate) fn header(&self) -> Value {
         json!({"alg": "ES256", "typ": "at+jwt", "kid": self.kid})
     }
 }
 
-fn with(value: &Value, key: &str, new: Value) -> Value {
+pub(crate) fn with(value: &Value, key: &str, new: Value) -> Value {
     let mut out = value.clone();
     out[key] = new;
     out

@@ -4,7 +4,9 @@
 
 mod account;
 mod attacks;
+mod authorizer;
 mod canary;
+mod discovery;
 mod email;
 mod errors;
 mod events;

@@ -243,6 +243,18 @@ pub async fn serve_http_with_plan(app: &TestApp, rate: u32, burst: u32) -> std::
     addr
 }
 
+/// Serves `app` on a listener bound already (a test that must know the address first, e.g. to
+/// configure the issuer URL the server will answer under).
+pub fn serve_http_on(app: &TestApp, listener: tokio::net::TcpListener) {
+    let api = Arc::new(bookshelf_local::server::LocalApi::new(
+        Arc::clone(&app.state),
+        "test-key".into(),
+        bookshelf_local::server::USAGE_PLAN_RATE,
+        bookshelf_local::server::USAGE_PLAN_BURST,
+    ));
+    tokio::spawn(api.serve(listener, std::future::pending()));
+}
+
 /// One HTTP/1.1 request to a server started by [`serve_http`].
 pub async fn http(
     addr: std::net::SocketAddr,

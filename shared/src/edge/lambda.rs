@@ -85,6 +85,12 @@ pub fn from_lambda(event: ApiGatewayProxyRequest) -> ApiRequest {
         Some(text) => text.into_bytes(),
     };
     let context = event.request_context;
+    // The execute-api domain carries the stage in the path; a custom domain maps it away.
+    let origin =
+        context.domain_name.as_deref().map(|domain| match (&context.stage, domain.ends_with(".amazonaws.com")) {
+            (Some(stage), true) => format!("https://{domain}/{stage}"),
+            _ => format!("https://{domain}"),
+        });
     ApiRequest {
         method: event.http_method,
         path: event.path.unwrap_or_default(),
@@ -94,6 +100,7 @@ pub fn from_lambda(event: ApiGatewayProxyRequest) -> ApiRequest {
         source_ip: context.identity.source_ip,
         request_id: context.request_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
         profile: crate::profile::Profile::Bookshelf,
+        origin,
     }
 }
 

@@ -24,6 +24,9 @@ pub struct ApiRequest {
     pub request_id: String,
     /// The profile of the route it came through (set when it is routed).
     pub profile: Profile,
+    /// The scheme, host and base path the client called (`https://<api>.execute-api…/v1`,
+    /// `http://127.0.0.1:3000`), for documents that name the service's own URLs.
+    pub origin: Option<String>,
 }
 
 /// Never prints the body or the credentials headers: they carry passwords and tokens.
@@ -50,6 +53,7 @@ impl ApiRequest {
             source_ip: None,
             request_id: uuid::Uuid::new_v4().to_string(),
             profile: Profile::Bookshelf,
+            origin: None,
         }
     }
 

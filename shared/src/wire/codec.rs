@@ -4,7 +4,7 @@
 
 use super::native::write;
 use crate::error::Error;
-use crate::outcome::{Account, Active, Done, Jwks, Mailed, PasswordChanged, Sessions, SignedIn};
+use crate::outcome::{Account, Active, Discovery, Done, Jwks, Mailed, PasswordChanged, Sessions, SignedIn};
 use crate::web::response::ApiResponse;
 
 /// Writes one wire format: one method per kind of outcome, and failures. Each method writes
@@ -34,6 +34,9 @@ pub trait Codec {
     }
     fn jwks(&self, outcome: Jwks) -> ApiResponse {
         write::jwks(outcome)
+    }
+    fn discovery(&self, outcome: Discovery) -> ApiResponse {
+        write::discovery(outcome)
     }
     /// The response to a failure of `operation` (the route's function: `login`, `refresh`, …),
     /// tagged with the request id that its log line carries too. The cause of a server fault
@@ -65,4 +68,5 @@ encode! {
     Done => done,
     PasswordChanged => password_changed,
     Jwks => jwks,
+    Discovery => discovery,
 }

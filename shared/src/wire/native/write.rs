@@ -4,7 +4,7 @@
 use http::{header, HeaderValue, StatusCode};
 
 use super::views::{Message, SessionList, SessionView, TokenResponse, UserView, Verified};
-use crate::outcome::{Account, Active, Done, Jwks, Mailed, PasswordChanged, Sessions, SignedIn};
+use crate::outcome::{Account, Active, Discovery, Done, Jwks, Mailed, PasswordChanged, Sessions, SignedIn};
 use crate::web::response::ApiResponse;
 
 pub fn signed_in(outcome: SignedIn) -> ApiResponse {
@@ -38,8 +38,17 @@ pub fn done(_: Done) -> ApiResponse {
 }
 
 pub fn jwks(Jwks(jwks): Jwks) -> ApiResponse {
-    let mut response = ApiResponse::json(StatusCode::OK, &*jwks);
-    // Verifiers may cache the keys briefly; a rotation publishes the new key before using it.
+    public(&jwks)
+}
+
+pub fn discovery(Discovery(document): Discovery) -> ApiResponse {
+    public(&document)
+}
+
+/// A public document verifiers may cache briefly (a key rotation publishes the new key
+/// before using it).
+fn public(document: &serde_json::Value) -> ApiResponse {
+    let mut response = ApiResponse::json(StatusCode::OK, document);
     response.headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
     response
 }
