@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 
 use bookshelf::config::Config;
 use bookshelf::edge::dispatch;
+use bookshelf::profile::Profile;
 use bookshelf::routes::{self, Route, ROUTES};
 use bookshelf::state::AppState;
 use bookshelf::web::request::ApiRequest;
@@ -293,6 +294,23 @@ async fn warm(env: &Env) -> (Vec<Warm>, Anchors) {
         })
         .await,
     );
+    // The Lambda authorizer of an app's API, as API Gateway calls it (`events/authorizer.json`).
+    let text = std::fs::read_to_string(root().join("events/authorizer.json")).unwrap();
+    let authorizer_event: lambda_http::aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequestTypeRequest =
+        serde_json::from_str(&text.replace("REPLACE_WITH_ACCESS_TOKEN", &access)).unwrap();
+    results.push(
+        measure("authorizer (GET /app/whoami)", WARM_CALLS, &probe, |_| {
+            let (state, event) = (Arc::clone(&state), authorizer_event.clone());
+            async move {
+                match bookshelf::edge::authorizer::authorize(&state, &event).await {
+                    Ok(decision) if decision.allows() => 200,
+                    Ok(_) => 403,
+                    Err(_) => 401,
+                }
+            }
+        })
+        .await,
+    );
     results.push(
         measure("POST /logout", WARM_CALLS, &probe, |_| {
             let (state, token) = (Arc::clone(&state), access.clone());
@@ -409,6 +427,13 @@ fn event(
 /// The event a function's cold start is measured with, and the account it acts on.
 async fn scenario(state: &Arc<AppState>, function: &str) -> Vec<u8> {
     let a = register(state).await;
+    // The two functions of an app's own API take their own events.
+    let fixture = |name: &str| std::fs::read_to_string(root().join("events").join(name)).unwrap();
+    match function {
+        "authorizer" => return fixture("authorizer.json").replace("REPLACE_WITH_ACCESS_TOKEN", &a.access).into_bytes(),
+        "example-app" => return fixture("example-app.json").into_bytes(),
+        _ => {}
+    }
     let t = Some(a.access.as_str());
     let spec = ROUTES.iter().find(|r| r.function == function);
     let (method, path) = spec.map_or(("GET", "/api/v1/auth/login"), |s| (s.method, s.path));
@@ -506,8 +531,9 @@ fn size_mb(path: &Path) -> Option<f64> {
 async fn cold(env: &Env) -> Vec<Cold> {
     let state = Arc::new(env.state().await);
     let release = root().join("target/release");
-    let mut functions: Vec<&str> = ROUTES.iter().map(|r| r.function).collect();
-    functions.push("fallback");
+    let mut functions: Vec<&str> =
+        ROUTES.iter().filter(|r| r.profile == Profile::Bookshelf).map(|r| r.function).collect();
+    functions.extend(["fallback", "authorizer", "example-app"]);
     let mut results = Vec::new();
     for function in functions {
         let binary = release.join(function);
@@ -607,7 +633,7 @@ async fn load(env: &Env) -> Vec<Load> {
     let access = registered["access_token"].as_str().unwrap().to_owned();
 
     let mut results = Vec::new();
-    for route in ["GET /me", "POST /refresh", "POST /login"] {
+    for route in ["GET /me", "GET /app/whoami", "POST /refresh", "POST /login"] {
         // Each worker refreshes its own session's chain; the other routes need no state.
         let mut chains = vec![String::new(); LOAD_CONCURRENCY];
         if route == "POST /refresh" {
@@ -622,6 +648,10 @@ async fn load(env: &Env) -> Vec<Load> {
             async move {
                 let (status, body) = match route {
                     "GET /me" => send("GET", format!("{base}/me"), Some(access), None).await,
+                    // The example app API, through the authorizer as API Gateway would call it.
+                    "GET /app/whoami" => {
+                        send("GET", base.replace("/api/v1/auth", "/app/whoami"), Some(access), None).await
+                    }
                     "POST /refresh" => {
                         send("POST", format!("{base}/refresh"), None, Some(json!({"refresh_token": chain}))).await
                     }

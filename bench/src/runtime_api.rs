@@ -85,10 +85,16 @@ async fn handle(shared: &Shared, req: hyper::Request<Incoming>) -> hyper::Respon
     if path.ends_with("/response") || path.ends_with("/error") {
         let at = Instant::now();
         let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-        let status = serde_json::from_slice::<serde_json::Value>(&body)
-            .ok()
-            .and_then(|v| v["statusCode"].as_u64())
-            .map_or(599, |s| s as u16);
+        let answer = serde_json::from_slice::<serde_json::Value>(&body).unwrap_or_default();
+        let status = match answer["statusCode"].as_u64() {
+            Some(status) => status as u16,
+            // An authorizer answers a policy (API Gateway: 200 on, or 403), or fails with
+            // `Unauthorized` (its 401).
+            None if answer["policyDocument"]["Statement"][0]["Effect"] == "Allow" => 200,
+            None if answer.get("policyDocument").is_some() => 403,
+            None if path.ends_with("/error") && answer["errorMessage"] == "Unauthorized" => 401,
+            None => 599,
+        };
         let _ = shared.responses.send((at, status));
     }
     hyper::Response::builder().status(202).body(Full::new(Bytes::new())).unwrap_or_default()
