@@ -131,7 +131,9 @@ impl LocalApi {
                 example_app::answer(method.as_str(), resource, &context)
             }
             Ok(_) => gateway(403),
-            Err(_) => gateway(401),
+            Err(authorizer::Refused::Unauthorized) => gateway(401),
+            // API Gateway's AUTHORIZER_FAILURE, as the template answers it.
+            Err(authorizer::Refused::Unavailable) => gateway(503),
         }
     }
 

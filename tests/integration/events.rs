@@ -52,6 +52,9 @@ async fn the_core_fixtures_replay_through_their_functions() {
     assert_eq!(replay(&app, "get-me", &access, "").await.status, 200);
     assert_eq!(replay(&app, "verify", &access, "").await.status, 200);
     assert_eq!(replay(&app, "jwks", "", "").await.status, 200);
+    let discovery = replay(&app, "openid-configuration", "", "").await;
+    assert_eq!(discovery.status, 200, "{}", discovery.body);
+    assert!(discovery.str("jwks_uri").ends_with("/v1/.well-known/jwks.json"), "under the stage: {}", discovery.body);
     assert_eq!(replay(&app, "fallback", "", "").await.status, 405);
     let refreshed = replay(&app, "refresh", "", &logged_in.str("refresh_token")).await;
     assert_eq!(refreshed.status, 200, "{}", refreshed.body);

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use bookshelf::profile::Profile;
 use bookshelf::routes::ROUTES;
 use bookshelf_tests::workspace_root;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 fn template() -> Value {
     let text = std::fs::read_to_string(workspace_root().join("template.yaml")).unwrap();
@@ -64,6 +64,10 @@ pub(crate) fn template_routes() -> BTreeSet<(String, String, String, Key)> {
         let binary = binary_of(&logical_id);
         for event in resource["Properties"]["Events"].as_object().into_iter().flat_map(|e| e.values()) {
             let props = &event["Properties"];
+            // The auth service's own API; the example app API is tested on its own.
+            if props["RestApiId"] != "AuthApi" {
+                continue;
+            }
             let key = match &props["Auth"]["ApiKeyRequired"] {
                 Value::Bool(false) => Key::None,
                 Value::Bool(true) | Value::Null => Key::Required,
@@ -104,6 +108,75 @@ fn table_routes() -> BTreeSet<(String, String, String, Key)> {
         routes.insert((spec.method.to_owned(), spec.path.to_owned(), spec.function.to_owned(), key));
     }
     routes
+}
+
+#[test]
+fn the_example_app_api_puts_the_authorizer_in_front_of_both_routes() {
+    let doc = template();
+    let resources = &doc["Resources"];
+    let api = &resources["ExampleAppApi"]["Properties"];
+    let authorizers = &api["Auth"]["Authorizers"];
+    for name in ["AppAuthorizer", "AppOptionalAuthorizer"] {
+        assert_eq!(authorizers[name]["FunctionPayloadType"], "REQUEST", "{name}");
+        assert_eq!(authorizers[name]["FunctionArn"], "AuthorizerFunction.Arn", "{name}");
+    }
+    assert_eq!(authorizers["AppAuthorizer"]["Identity"]["Headers"], json!(["Authorization"]));
+    assert_eq!(authorizers["AppAuthorizer"]["Identity"]["ReauthorizeEvery"], "AuthorizerCacheSeconds");
+    // Anonymous callers have no identity to cache on: the optional authorizer never caches.
+    assert_eq!(authorizers["AppOptionalAuthorizer"]["Identity"]["ReauthorizeEvery"], 0);
+    assert_eq!(doc["Parameters"]["AuthorizerCacheSeconds"]["Default"], 0, "revocation bites on the next call");
+    let events = &resources["ExampleAppFunction"]["Properties"]["Events"];
+    let mut routes: Vec<(String, String, String, bool)> = events
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|e| {
+            let p = &e["Properties"];
+            assert_eq!(p["RestApiId"], "ExampleAppApi");
+            (
+                p["Method"].as_str().unwrap().to_uppercase(),
+                p["Path"].as_str().unwrap().to_owned(),
+                p["Auth"]["Authorizer"].as_str().unwrap().to_owned(),
+                false,
+            )
+        })
+        .collect();
+    routes.sort();
+    let mut expected: Vec<(String, String, String, bool)> = bookshelf::edge::example_app::ROUTES
+        .iter()
+        .map(|(m, r, optional)| {
+            let authorizer = if *optional { "AppOptionalAuthorizer" } else { "AppAuthorizer" };
+            (m.to_string(), r.to_string(), authorizer.to_owned(), false)
+        })
+        .collect();
+    expected.sort();
+    assert_eq!(routes, expected);
+    let optional =
+        resources["AuthorizerFunction"]["Properties"]["Environment"]["Variables"]["AUTHORIZER_OPTIONAL_ROUTES"].clone();
+    assert_eq!(optional, "GET /app/public", "the optional route is the one the optional authorizer guards");
+    for (status, gateway) in [
+        (401, "UNAUTHORIZED"),
+        (403, "ACCESS_DENIED"),
+        (404, "MISSING_AUTHENTICATION_TOKEN"),
+        (503, "AUTHORIZER_FAILURE"),
+    ] {
+        let response = &api["GatewayResponses"][gateway];
+        assert_eq!(
+            response["StatusCode"]
+                .as_str()
+                .and_then(|s| s.parse::<u16>().ok())
+                .or(response["StatusCode"].as_u64().map(|n| n as u16)),
+            Some(status),
+            "{gateway}"
+        );
+        let body = response["ResponseTemplates"]["application/json"].as_str().unwrap();
+        let body: Value = serde_json::from_str(body).unwrap();
+        assert_eq!(
+            body,
+            bookshelf::edge::authorizer::gateway_body(status),
+            "{gateway}: the local server answers the same"
+        );
+    }
 }
 
 #[test]
@@ -218,6 +291,11 @@ fn functions_may_only_read_the_signing_keys_and_only_the_custom_resource_writes_
     let secret = Value::String("SigningKeysSecret".to_owned()).to_string();
     for (id, function) in functions(&template()) {
         let grants = secret_grants(&function);
+        // The example app only echoes what the authorizer told it: no secret at all.
+        if id == "ExampleAppFunction" {
+            assert_eq!(grants, vec![], "{id}");
+            continue;
+        }
         let expected = if id == "SigningKeysFunction" {
             vec!["secretsmanager:DescribeSecret".to_owned(), "secretsmanager:PutSecretValue".to_owned()]
         } else {
@@ -244,7 +322,11 @@ fn every_function_has_a_log_group_with_retention_and_error_and_throttle_alarms()
         .map(|name| format!("{}Function", name.as_str().unwrap()))
         .collect();
     let functions: BTreeSet<String> = functions(&doc).into_iter().map(|(id, _)| id).collect();
-    assert_eq!(alarmed, functions);
+    // The authorizer fails with `Unauthorized` for every refused token (API Gateway's 401),
+    // which Lambda counts as errors: it has a throttles alarm of its own instead.
+    assert_eq!(resources["AuthorizerThrottlesAlarm"]["Properties"]["MetricName"], "Throttles");
+    let expected: BTreeSet<String> = functions.iter().filter(|id| *id != "AuthorizerFunction").cloned().collect();
+    assert_eq!(alarmed, expected);
     for id in &functions {
         let log_group = &resources[&id.replace("Function", "LogGroup")];
         assert_eq!(log_group["Type"], "AWS::Logs::LogGroup", "{id}");

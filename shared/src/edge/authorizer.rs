@@ -3,8 +3,9 @@
 //! a logout, a password change or a deletion is refused on the very next call, and the
 //! user's tier reaches the app fresh from the database.
 //!
-//! API Gateway answers 401 when the authorizer fails with exactly `Unauthorized`, and 403 for a
-//! `Deny` policy; any other failure would be its 500, which this never gives. The policy
+//! API Gateway answers 401 when the authorizer fails with exactly `Unauthorized`; any other
+//! failure is its `AUTHORIZER_FAILURE`, which the template answers 503 and this gives only
+//! when the database cannot be asked (never a panic: that is a refusal). The policy
 //! allows the whole API (`arn:…:<api>/*/*/*`): API Gateway caches it per identity source
 //! (`AuthorizerCacheSeconds`), and a policy for only the asking method would refuse the same
 //! token's next call to another route.
@@ -47,25 +48,36 @@ pub struct Statement {
     pub resource: String,
 }
 
-/// A refusal: the message is what API Gateway turns into its 401 (`UNAUTHORIZED`).
+/// Why no policy: API Gateway reads the failure's message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("Unauthorized")]
-pub struct Unauthorized;
+pub enum Refused {
+    /// Exactly `Unauthorized`: API Gateway's 401 (`UNAUTHORIZED`).
+    #[error("Unauthorized")]
+    Unauthorized,
+    /// The database could not be asked: any other message is API Gateway's
+    /// `AUTHORIZER_FAILURE` (the template answers it 503), which it never caches — unlike a
+    /// `Deny`, which would lock the token out for the whole cache time after a brief outage.
+    #[error("the token could not be checked: the database is unavailable")]
+    Unavailable,
+}
+
+use Refused::Unauthorized;
 
 impl AuthorizerResponse {
-    /// Whether API Gateway lets the call through.
+    /// Whether API Gateway lets the call through (this authorizer only ever allows; the check is
+    /// what API Gateway does with any policy).
     pub fn allows(&self) -> bool {
         self.policy_document.statement.iter().all(|s| s.effect == "Allow")
     }
 }
 
 /// Decides one call: allowed with the caller's context, allowed as anonymous (a route whose
-/// authentication is optional, called without an `Authorization` header), denied (the
-/// database could not be asked: 403, never a guess), or refused (401).
+/// authentication is optional, called without an `Authorization` header), refused (401), or
+/// unanswered (the database could not be asked: 503, never a guess).
 pub async fn authorize(
     state: &AppState,
     event: &ApiGatewayCustomAuthorizerRequestTypeRequest,
-) -> Result<AuthorizerResponse, Unauthorized> {
+) -> Result<AuthorizerResponse, Refused> {
     let resource = whole_api(event.method_arn.as_deref().unwrap_or_default()).ok_or(Unauthorized)?;
     let method = event.http_method.clone().unwrap_or(Method::GET);
     let route = event.resource.as_deref().unwrap_or_default();
@@ -97,7 +109,7 @@ pub async fn authorize(
         }
         Err(error) if error.is_server_fault() => {
             tracing::error!(request_id = %req.request_id, code = error.code(), "authorizer could not check the token");
-            Ok(answer("unavailable", "Deny", resource, Map::new()))
+            Err(Refused::Unavailable)
         }
         // `authenticate` logged the refusal as an auth event.
         Err(_) => Err(Unauthorized),
@@ -131,6 +143,7 @@ pub fn gateway_body(status: u16) -> Value {
         401 => json!({"message": "Unauthorized"}),
         403 => json!({"message": "Forbidden"}),
         404 => json!({"message": "Not Found"}),
+        503 => json!({"message": "Service Unavailable"}),
         _ => json!({"message": "Internal server error"}),
     }
 }
@@ -166,5 +179,6 @@ mod tests {
     #[test]
     fn a_refusal_says_exactly_what_api_gateway_turns_into_401() {
         assert_eq!(Unauthorized.to_string(), "Unauthorized");
+        assert_ne!(Refused::Unavailable.to_string(), "Unauthorized", "an outage is API Gateway's 503, not a 401");
     }
 }
