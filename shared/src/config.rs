@@ -104,12 +104,18 @@ pub struct Config {
     /// on which the Lambda authorizer lets a caller without an `Authorization` header through
     /// as anonymous.
     pub authorizer_optional_routes: Vec<(String, String)>,
+    /// `LOGIN_FAILURE_FLOOR_MS`: a failed login answers no sooner than this after it began.
+    pub login_failure_floor: Duration,
 }
 
 /// Reads typed settings from a lookup, naming the variable in every error.
 struct Reader<F>(F);
 
 impl<F: Fn(&str) -> Option<String>> Reader<F> {
+    fn count_or_zero(&self, name: &'static str, default: u32) -> Result<u32, ConfigError> {
+        self.whole(name, default, true, "expected a whole number")
+    }
+
     fn get(&self, name: &str) -> Option<String> {
         (self.0)(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
     }
@@ -249,6 +255,7 @@ impl Config {
                 .filter(|r| !r.is_empty())
                 .collect(),
             profile_routes_require_api_key: read.flag("PROFILE_ROUTES_REQUIRE_API_KEY", false)?,
+            login_failure_floor: Duration::from_millis(u64::from(read.count_or_zero("LOGIN_FAILURE_FLOOR_MS", 1_000)?)),
             authorizer_optional_routes: match get("AUTHORIZER_OPTIONAL_ROUTES") {
                 None => Vec::new(),
                 Some(raw) => raw

@@ -205,7 +205,7 @@ impl From<StoreError> for Error {
         match e {
             StoreError::Conflict(Claim::Username) => Error::UsernameTaken,
             StoreError::Conflict(Claim::Email) => Error::EmailTaken,
-            StoreError::Conflict(Claim::Device) => Error::Conflict,
+            StoreError::Conflict(Claim::Device | Claim::Legacy) => Error::Conflict,
             StoreError::Unavailable(cause) => Error::Unavailable(cause),
             StoreError::Stale => Error::Conflict,
             StoreError::Missing => Error::InvalidToken,

@@ -5,6 +5,7 @@ use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVe
 
 use crate::domain::Password;
 use crate::error::Error;
+use crate::legacy_hash::{self, Stored};
 use crate::store::UserRecord;
 
 /// OWASP's argon2id minimum: 19 MiB, two passes, one lane.
@@ -25,7 +26,13 @@ fn hasher() -> Argon2<'static> {
 
 /// Hashes a password into a PHC string, off the async executor.
 pub async fn hash(password: &Password) -> Result<String, Error> {
-    let secret = password.expose().to_owned();
+    rehash(password.expose()).await
+}
+
+/// Hashes a password the user has just proved (a legacy or outdated hash being replaced):
+/// the strength rules of new passwords do not apply to it.
+pub async fn rehash(verified: &str) -> Result<String, Error> {
+    let secret = verified.to_owned();
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         hasher().hash_password(secret.as_bytes(), &salt).map(|h| h.to_string())
@@ -35,22 +42,39 @@ pub async fn hash(password: &Password) -> Result<String, Error> {
     .map_err(|e| Error::internal(e.to_string()))
 }
 
-/// Verifies `password` against `stored`, or against the dummy hash when there is no user, so
-/// both paths do the same argon2 work. Returns whether it matched and whether the stored
-/// hash should be upgraded to the current parameters.
+/// Verifies `password` against `stored`: an argon2 PHC string natively, an imported legacy
+/// hash by its scheme (`crate::legacy_hash`). Without a user, or with a hash that never
+/// verifies (unusable, weak, unknown, too costly), it does the dummy hash's argon2 work
+/// instead, so those paths cost what a wrong native password costs. Returns whether it
+/// matched and whether the stored hash should be replaced (a legacy scheme, or argon2 with
+/// other parameters than ours).
 pub async fn verify(password: &str, stored: Option<&str>) -> Result<Verdict, Error> {
-    let known = stored.is_some();
-    let phc = stored.unwrap_or(DUMMY_HASH).to_owned();
+    let stored = stored.and_then(legacy_hash::classify);
     let secret = password.to_owned();
-    tokio::task::spawn_blocking(move || {
-        let Ok(parsed) = PasswordHash::new(&phc) else {
-            return Verdict { matches: false, needs_rehash: false };
-        };
-        let matches = hasher().verify_password(secret.as_bytes(), &parsed).is_ok() && known;
-        Verdict { matches, needs_rehash: matches && is_outdated(&parsed) }
+    tokio::task::spawn_blocking(move || match stored {
+        Some(Stored::Phc(phc)) => match PasswordHash::new(&phc) {
+            Ok(parsed) => {
+                let matches = hasher().verify_password(secret.as_bytes(), &parsed).is_ok();
+                Verdict { matches, needs_rehash: matches && is_outdated(&parsed) }
+            }
+            Err(_) => dummy(&secret),
+        },
+        Some(Stored::Legacy(legacy)) => {
+            let matches = legacy_hash::verify(&secret, &legacy);
+            Verdict { matches, needs_rehash: matches }
+        }
+        Some(Stored::Refused(_)) | None => dummy(&secret),
     })
     .await
     .map_err(Error::internal)
+}
+
+/// The argon2 work of a wrong password, for a caller no stored hash can let in.
+fn dummy(secret: &str) -> Verdict {
+    if let Ok(parsed) = PasswordHash::new(DUMMY_HASH) {
+        let _ = hasher().verify_password(secret.as_bytes(), &parsed);
+    }
+    Verdict { matches: false, needs_rehash: false }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,14 +83,16 @@ pub struct Verdict {
     pub needs_rehash: bool,
 }
 
+/// Any argon2 hash but ours (`argon2i`, other parameters — an imported app's, or our own
+/// before a change) is rewritten with ours at the next login: one cost to bound, one format.
 fn is_outdated(hash: &PasswordHash<'_>) -> bool {
     let Ok(params) = Params::try_from(hash) else {
         return true;
     };
     hash.algorithm.as_str() != "argon2id"
-        || params.m_cost() < MEMORY_KIB
-        || params.t_cost() < ITERATIONS
-        || params.p_cost() < LANES
+        || params.m_cost() != MEMORY_KIB
+        || params.t_cost() != ITERATIONS
+        || params.p_cost() != LANES
 }
 
 /// The lowest zxcvbn score accepted.

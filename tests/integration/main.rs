@@ -12,6 +12,7 @@ mod errors;
 mod events;
 mod faults;
 mod guest;
+mod import;
 mod layout;
 mod limits;
 mod login;

@@ -81,6 +81,8 @@ impl TestApp {
                 "DYNAMODB_ENDPOINT" => Some(endpoint.clone()),
                 "JWT_KEYS" => Some(key_document()),
                 "MAIL_OUTBOX_DIR" => Some(std::env::temp_dir().join(&table).display().to_string()),
+                // Failed logins would each wait a second; `login.rs` tests the floor itself.
+                "LOGIN_FAILURE_FLOOR_MS" => Some("0".to_owned()),
                 _ => None,
             }
         })

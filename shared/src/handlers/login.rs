@@ -5,7 +5,7 @@ use uuid::Uuid;
 use crate::audit::audit;
 use crate::auth::issue::issue;
 use crate::auth::session;
-use crate::domain::{email_key, username_key, Password, MAX_KEY_BYTES};
+use crate::domain::{email_key, username_key, MAX_KEY_BYTES};
 use crate::error::Error;
 use crate::outcome::SignedIn;
 use crate::password;
@@ -13,6 +13,7 @@ use crate::rate;
 use crate::rate_scope::RateScope;
 use crate::state::AppState;
 use crate::store::keys::{email_claim, login_backoff, username_claim};
+use crate::store::{HashUpgrade, StoreError};
 use crate::web::request::ApiRequest;
 
 /// The per-IP window login counts against itself, alongside its first read (its route is
@@ -20,6 +21,7 @@ use crate::web::request::ApiRequest;
 pub const SCOPE: RateScope = RateScope::Login;
 
 pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<SignedIn, Error> {
+    let started = tokio::time::Instant::now();
     let mut body = req.json_object(false)?;
     let username = body.opt_str("username");
     let email = body.opt_str("email");
@@ -76,27 +78,34 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<SignedIn, Erro
         Some(user) if verdict.matches => user,
         _ => {
             audit(req, "login", "invalid_credentials", None);
+            // Imported hashes cost their scheme's time (bcrypt, PBKDF2), unknown users the
+            // dummy argon2: a failure answers no sooner than the floor, so its time does not
+            // tell an imported account from a native or unknown one.
+            tokio::time::sleep_until(started + state.config.login_failure_floor).await;
             return Err(Error::InvalidCredentials);
         }
     };
 
-    if verdict.needs_rehash {
-        // Best effort: a failed upgrade leaves the old, still valid hash in place.
-        if let Ok(parsed) = Password::parse(password) {
-            if let Ok(hash) = password::hash(&parsed).await {
-                if let Err(e) = state.store.set_password_hash(user.id, &hash, now).await {
-                    tracing::warn!(request_id = %req.request_id, error = %e, "password rehash failed");
-                }
-            }
-        }
-    }
-
+    // A legacy or outdated hash is replaced by argon2id in the same write that opens the
+    // session: the upgrade and the login happen together or not at all.
+    let upgraded = match verdict.needs_rehash {
+        true => Some(password::rehash(&password).await?),
+        false => None,
+    };
     let (session, refresh) = session::open(state, &user, req, now)?;
-    if state.config.rate_limits_enabled {
-        // This attempt was counted as a failure up front; a success forgets them all.
-        state.store.put_session_clearing(&session, login_pk).await?;
-    } else {
-        state.store.put_session(&session).await?;
+    let upgrade = match (&upgraded, &user.password_hash) {
+        (Some(new_hash), Some(old_hash)) => Some(HashUpgrade { old_hash, new_hash, now }),
+        _ => None,
+    };
+    let clear = state.config.rate_limits_enabled.then_some(login_pk);
+    match state.store.open_login_session(&session, clear, upgrade).await {
+        Ok(()) => {}
+        // The password changed since it was verified: the new one wins.
+        Err(StoreError::Stale) => {
+            audit(req, "login", "invalid_credentials", Some(user.id));
+            return Err(Error::InvalidCredentials);
+        }
+        Err(e) => return Err(e.into()),
     }
     audit(req, "login", "success", Some(user.id));
     Ok(SignedIn::account(issue(state, &session, &refresh, now)?, user, false))

@@ -79,6 +79,11 @@ pub fn email_claim(key: &str) -> String {
     format!("EMAIL#{key}")
 }
 
+/// An imported user's id in the app it came from: one user per legacy id.
+pub fn legacy_claim(legacy_id: &str) -> String {
+    format!("LEGACY#{legacy_id}")
+}
+
 /// Device ids are hashed: the table never holds a client's raw device identifier.
 pub fn device_claim(device_id: &str) -> String {
     format!("DEVICE#{}", sha256_b64(device_id.as_bytes()))

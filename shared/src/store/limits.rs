@@ -5,8 +5,6 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::keys;
-use super::sessions::SessionRecord;
-use super::tx::Tx;
 use super::users::ClaimRecord;
 use super::{from_item, n, sort_key, to_item, written, Store, StoreError};
 use crate::clock::UnixMs;
@@ -93,13 +91,6 @@ impl Store {
                 .expression_attribute_values(":previous", n(i64::from(failures))),
         };
         written(put.send().await)
-    }
-
-    /// Stores a new session and forgets the identifier's failures, in one transaction.
-    pub async fn put_session_clearing(&self, session: &SessionRecord, login_pk: String) -> Result<(), StoreError> {
-        let mut tx = Tx::new(&self.table);
-        tx.put_new(to_item(session)?, None)?.delete_key(keys::login_state(login_pk))?;
-        tx.send(&self.client).await
     }
 
     /// Forgets the back-off state of these login identifiers (after a password reset).

@@ -14,6 +14,7 @@
 //! aggregate.
 
 mod guests;
+mod imports;
 pub mod keys;
 mod limits;
 mod one_time;
@@ -34,9 +35,10 @@ use aws_smithy_types::timeout::TimeoutConfig;
 use serde::{Deserialize, Serialize};
 
 pub use guests::Upgrade;
+pub use imports::NewImport;
 pub use limits::LoginState;
 pub use one_time::{Issued, OneTimeRecord, Quota};
-pub use passwords::SessionAfter;
+pub use passwords::{HashUpgrade, SessionAfter};
 pub use sessions::{Exchange, NewSession, Rotate, Rotation, SessionRecord};
 pub use users::{ClaimRecord, NewAccount, ProfileChanges, UserRecord};
 
@@ -71,6 +73,8 @@ pub enum Claim {
     Username,
     Email,
     Device,
+    /// An imported user's id in its app (`legacy_id`).
+    Legacy,
 }
 
 /// Error codes that mean "try again later" rather than "this request is wrong".
@@ -214,6 +218,12 @@ impl Store {
 
     pub fn client(&self) -> &Client {
         &self.client
+    }
+
+    /// A store over a client configured by its caller (the importer, a batch job, retries more
+    /// patiently than a request may).
+    pub fn from_client(client: Client, table: String) -> Self {
+        Store { client, table }
     }
 
     /// The same store with an SDK interceptor attached (benchmarks count round trips with one).

@@ -1,4 +1,5 @@
-//! Passwords at rest: a change (with what becomes of the caller's session) and a rehash.
+//! Passwords at rest: a change (with what becomes of the caller's session), and a login's
+//! session opened together with the upgrade of the hash it verified.
 
 use aws_sdk_dynamodb::types::Update;
 use uuid::Uuid;
@@ -7,8 +8,16 @@ use super::keys;
 use super::sessions::SessionRecord;
 use super::tx::{Fail, Tx};
 use super::users::UserRecord;
-use super::{classify, ms, n, s, to_item, Store, StoreError};
+use super::{ms, n, s, to_item, Store, StoreError};
 use crate::clock::UnixMs;
+
+/// A verified password hash replaced at login.
+#[derive(Debug, Clone, Copy)]
+pub struct HashUpgrade<'a> {
+    pub old_hash: &'a str,
+    pub new_hash: &'a str,
+    pub now: UnixMs,
+}
 
 /// The caller's session after a password change.
 #[derive(Debug, Clone, Copy)]
@@ -66,19 +75,34 @@ impl Store {
         tx.send(&self.client).await
     }
 
-    /// Replaces a user's password hash (used to upgrade hashes made with older parameters).
-    pub async fn set_password_hash(&self, user_id: Uuid, hash: &str, now: UnixMs) -> Result<(), StoreError> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(keys::user(user_id).into_attributes()))
-            .update_expression("SET password_hash = :hash, updated_at = :now")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":hash", s(hash))
-            .expression_attribute_values(":now", ms(now))
-            .send()
-            .await
-            .map_err(classify)?;
-        Ok(())
+    /// Opens a login's session in one write: with the identifier's failures forgotten
+    /// (`clear`) and the password hash replaced (`upgrade`: a legacy or outdated hash becomes
+    /// argon2id), all or nothing. The upgrade holds only while the stored hash is still the
+    /// one just verified: a concurrent password change wins, and this login fails `Stale`.
+    pub async fn open_login_session(
+        &self,
+        session: &SessionRecord,
+        clear: Option<String>,
+        upgrade: Option<HashUpgrade<'_>>,
+    ) -> Result<(), StoreError> {
+        if clear.is_none() && upgrade.is_none() {
+            return self.put_session(session).await;
+        }
+        let mut tx = Tx::new(&self.table);
+        tx.put_new(to_item(session)?, None)?;
+        if let Some(login_pk) = clear {
+            tx.delete_key(keys::login_state(login_pk))?;
+        }
+        if let Some(HashUpgrade { old_hash, new_hash, now }) = upgrade {
+            let update = Update::builder()
+                .set_key(Some(keys::user(session.user_id).into_attributes()))
+                .update_expression("SET password_hash = :new, updated_at = :now")
+                .condition_expression("password_hash = :old")
+                .expression_attribute_values(":new", s(new_hash))
+                .expression_attribute_values(":old", s(old_hash))
+                .expression_attribute_values(":now", ms(now));
+            tx.update(update, Some(Fail::Stale))?;
+        }
+        tx.send(&self.client).await
     }
 }

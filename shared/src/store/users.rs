@@ -186,6 +186,10 @@ pub struct ClaimRecord {
 }
 
 impl ClaimRecord {
+    /// The claim's key: what it makes unique (`USERNAME#…`, `EMAIL#…`, `LEGACY#…`).
+    pub fn pk(&self) -> &str {
+        &self.pk
+    }
     /// A username or email claim (`keys::username_claim`, `keys::email_claim`).
     pub(super) fn new_name(claim_pk: String, user_id: Uuid) -> Self {
         let key = keys::claim(claim_pk);
@@ -456,6 +460,7 @@ impl Store {
         let claims = [
             user.username_key.as_deref().map(keys::username_claim),
             user.email_key.as_deref().map(keys::email_claim),
+            user.legacy_id.as_deref().map(keys::legacy_claim),
             user.device_key.clone(),
         ];
         for claim in claims.into_iter().flatten() {
