@@ -127,3 +127,21 @@ async fn a_failed_rotation_condition_returns_the_old_session_item() {
     };
     assert!(e.item.is_some_and(|item| item.contains_key("current_hash")));
 }
+
+#[tokio::test]
+async fn with_the_grace_window_off_concurrent_refreshes_have_exactly_one_winner() {
+    let app = TestApp::with_env(&[("REFRESH_REUSE_GRACE_SECONDS", "0")]).await;
+    let account = app.register().await;
+    let handles: Vec<_> = (0..8)
+        .map(|_| {
+            let app = TestApp { state: std::sync::Arc::clone(&app.state) };
+            let token = account.refresh_token.clone();
+            tokio::spawn(async move { app.refresh(&token).await.status })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for handle in handles {
+        statuses.push(handle.await.unwrap());
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+}

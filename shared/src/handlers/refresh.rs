@@ -90,7 +90,10 @@ async fn judge_rejected(
         return Ok(SignedIn::refreshed_without_rotation(issue(state, session, presented, now)?));
     }
     let grace_ms = state.config.refresh_reuse_grace.as_millis() as i64;
-    let just_rotated = session.previous_hash.as_deref() == Some(presented.hash().as_str())
+    // A grace of zero is none: a concurrent loser may read a clock a little behind the
+    // winner's write, and "within 0 ms" would then let it through.
+    let just_rotated = grace_ms > 0
+        && session.previous_hash.as_deref() == Some(presented.hash().as_str())
         && session.current_hash == successor.hash()
         && session.rotated_at.is_some_and(|at| now.millis_after(at) <= grace_ms);
     if just_rotated {
@@ -157,7 +160,9 @@ pub async fn exchange(state: &AppState, req: &ApiRequest) -> Result<SignedIn, Er
 fn within_grace(state: &AppState, session: &SessionRecord, presented_jti: &str, now: UnixMs) -> bool {
     let profile = session.profile.as_deref().and_then(Profile::from_name).unwrap_or(Profile::Bookshelf);
     let grace = state.config.profile_settings.policy(profile).token_exchange.map_or(0, |e| e.grace.as_millis() as i64);
-    session.is_live(now)
+    // Zero is no grace (see `judge_rejected`).
+    grace > 0
+        && session.is_live(now)
         && session.previous_jti.as_deref() == Some(presented_jti)
         && session.exchanged_at.is_some_and(|at| now.millis_after(at) <= grace)
 }
