@@ -737,6 +737,49 @@ where
     load
 }
 
+// ---------------------------------------------------------------- import
+
+#[derive(Debug, Clone, Serialize)]
+struct Import {
+    users: usize,
+    imported: usize,
+    refused: usize,
+    concurrency: usize,
+    seconds: f64,
+    per_second: f64,
+}
+
+/// `bookshelf-import` of `BENCH_IMPORT_USERS` (100,000) generated users into DynamoDB Local,
+/// through the importer's own code path (validation, claims, one transaction per user).
+async fn import(state: &AppState) -> Import {
+    let users: usize = std::env::var("BENCH_IMPORT_USERS").ok().and_then(|n| n.parse().ok()).unwrap_or(100_000);
+    let hash = "pbkdf2_sha256$1000000$ixcRhiXBeJAbLTnK2GoqgU$/eWGi1ujdWUlXawp9FDzJXLjXnrPdBF1mWCbYxUaf4M=";
+    let run = uuid::Uuid::new_v4().simple().to_string();
+    let lines: Vec<String> = (0..users)
+        .map(|n| {
+            json!({"id": n, "username": format!("imp{n}_{}", &run[..6]), "email": format!("imp{n}.{}@example.com", &run[..6]),
+                   "password_hash": hash, "email_verified": n % 2 == 0, "created_at": "2022-03-04T05:06:07Z"})
+            .to_string()
+        })
+        .collect();
+    let path = std::env::temp_dir().join(format!("bench-import-{run}.jsonl"));
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    let options = bookshelf_import::Options::default();
+    let summary =
+        bookshelf_import::run(&state.store, &path, &options, &indicatif::ProgressBar::hidden()).await.unwrap();
+    let _ = std::fs::remove_file(&path);
+    let _ = std::fs::remove_file(bookshelf_import::checkpoint_path(&path));
+    eprintln!("import: {summary}");
+    Import {
+        users,
+        imported: summary.imported,
+        refused: summary.refused.len() + summary.failed.len(),
+        concurrency: options.concurrency,
+        seconds: summary.seconds,
+        per_second: summary.users_per_second(),
+    }
+}
+
 // ---------------------------------------------------------------- report
 
 fn table(cold: &[Cold], warm: &[Warm], anchors: Option<Anchors>, load: &[Load]) -> String {
@@ -860,8 +903,15 @@ async fn main() {
     };
     warm.retain(|w| w.calls > 0);
     let load = if skip("load") { Vec::new() } else { load(&env).await };
+    let import = if skip("import") { None } else { Some(import(&state).await) };
 
-    let table = table(&cold, &warm, anchors, &load);
+    let mut table = table(&cold, &warm, anchors, &load);
+    if let Some(i) = &import {
+        table.push_str(&format!(
+            "\n| `bookshelf-import` (DynamoDB Local, {} in flight) | users | refused | seconds | users/s |\n|---|---:|---:|---:|---:|\n| {} generated users, each with username, email and a Django hash | {} | {} | {:.1} | {:.0} |\n",
+            i.concurrency, i.users, i.imported, i.refused, i.seconds, i.per_second
+        ));
+    }
     println!("{table}");
     let json = json!({
         "machine": {"cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)},
@@ -869,6 +919,7 @@ async fn main() {
         "warm": warm,
         "anchors": anchors,
         "load": load,
+        "import": import,
     });
     let dir = root.join("bench");
     std::fs::write(dir.join("results.json"), serde_json::to_string_pretty(&json).unwrap()).unwrap();
