@@ -780,6 +780,42 @@ async fn import(state: &AppState) -> Import {
     }
 }
 
+#[derive(Debug, Clone, Serialize)]
+struct LegacyCost {
+    scheme: String,
+    cpu_ms: f64,
+    wall_ms: f64,
+}
+
+/// What verifying each imported scheme costs (`tests/fixtures/legacy-hashes.json`, made by the
+/// real libraries): the price of a first login before the upgrade to argon2id.
+async fn legacy() -> Vec<LegacyCost> {
+    let text = std::fs::read_to_string(root().join("tests/fixtures/legacy-hashes.json")).unwrap();
+    let fixtures: Vec<Value> = serde_json::from_str(&text).unwrap();
+    let mut costs = Vec::new();
+    for fixture in fixtures {
+        let (password, hash) = (fixture["password"].as_str().unwrap(), fixture["hash"].as_str().unwrap());
+        let (mut cpu, mut wall) = (Vec::new(), Vec::new());
+        for _ in 0..5 {
+            let (started, before) = (Instant::now(), process_cpu());
+            let verdict = bookshelf::password::verify(password, Some(hash)).await.unwrap();
+            wall.push(ms(started.elapsed()));
+            cpu.push(ms(process_cpu().saturating_sub(before)));
+            let _ = verdict;
+        }
+        cpu.sort_by(|a, b| a.total_cmp(b));
+        wall.sort_by(|a, b| a.total_cmp(b));
+        let cost = LegacyCost {
+            scheme: fixture["scheme"].as_str().unwrap().to_owned(),
+            cpu_ms: percentile(&cpu, 50.0),
+            wall_ms: percentile(&wall, 50.0),
+        };
+        eprintln!("legacy {}: {:.0} ms", cost.scheme, cost.wall_ms);
+        costs.push(cost);
+    }
+    costs
+}
+
 // ---------------------------------------------------------------- report
 
 fn table(cold: &[Cold], warm: &[Warm], anchors: Option<Anchors>, load: &[Load]) -> String {
@@ -904,6 +940,7 @@ async fn main() {
     warm.retain(|w| w.calls > 0);
     let load = if skip("load") { Vec::new() } else { load(&env).await };
     let import = if skip("import") { None } else { Some(import(&state).await) };
+    let legacy = if skip("legacy") { Vec::new() } else { legacy().await };
 
     let mut table = table(&cold, &warm, anchors, &load);
     if let Some(i) = &import {
@@ -912,8 +949,15 @@ async fn main() {
             i.concurrency, i.users, i.imported, i.refused, i.seconds, i.per_second
         ));
     }
+    if !legacy.is_empty() {
+        table.push_str("\n| first login with an imported hash (verify, one core) | CPU p50 (ms) | wall p50 (ms) |\n|---|---:|---:|\n");
+        for l in &legacy {
+            table.push_str(&format!("| {} | {:.0} | {:.0} |\n", l.scheme, l.cpu_ms, l.wall_ms));
+        }
+    }
     println!("{table}");
     let json = json!({
+        "legacy": legacy,
         "machine": {"cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)},
         "cold": cold,
         "warm": warm,
