@@ -8,7 +8,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use aws_sdk_dynamodb::config::{Credentials, Region};
 use bookshelf::store::Store;
 use bookshelf_import::{run, Options};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -85,14 +84,7 @@ async fn client() -> aws_sdk_dynamodb::Client {
         .with_initial_backoff(Duration::from_millis(50));
     match std::env::var("DYNAMODB_ENDPOINT").ok().filter(|e| !e.is_empty()) {
         Some(endpoint) => {
-            let conf = aws_sdk_dynamodb::Config::builder()
-                .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-                .endpoint_url(endpoint)
-                .region(Region::new("us-east-1"))
-                .credentials_provider(Credentials::new("local", "local", None, None, "dynamodb-local"))
-                .retry_config(retries)
-                .build();
-            aws_sdk_dynamodb::Client::from_conf(conf)
+            aws_sdk_dynamodb::Client::from_conf(bookshelf::store::local_config(&endpoint).retry_config(retries).build())
         }
         None => {
             let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::keys;
 use super::tx::{Fail, Tx};
-use super::users::{ClaimRecord, NewAccount, UserRecord};
+use super::users::{put_with_name_claims, ClaimRecord, NewAccount, UserRecord};
 use super::{from_item, to_item, Claim, Store, StoreError};
 use crate::clock::UnixMs;
 
@@ -63,15 +63,7 @@ impl Store {
             let claim = ClaimRecord::new_name(keys::legacy_claim(legacy), user.id);
             tx.put_new(to_item(&claim)?, Some(Fail::Claim(Claim::Legacy)))?;
         }
-        tx.put_new(to_item(user)?, None)?;
-        if let Some(k) = &user.username_key {
-            let claim = ClaimRecord::new_name(keys::username_claim(k), user.id);
-            tx.put_new(to_item(&claim)?, Some(Fail::Claim(Claim::Username)))?;
-        }
-        if let Some(k) = &user.email_key {
-            let claim = ClaimRecord::new_name(keys::email_claim(k), user.id);
-            tx.put_new(to_item(&claim)?, Some(Fail::Claim(Claim::Email)))?;
-        }
+        put_with_name_claims(&mut tx, user)?;
         tx.send(&self.client).await
     }
 

@@ -182,6 +182,15 @@ pub struct Store {
     table: String,
 }
 
+/// A client configuration for DynamoDB Local at `endpoint` (any region, fixed credentials).
+pub fn local_config(endpoint: &str) -> aws_sdk_dynamodb::config::Builder {
+    aws_sdk_dynamodb::Config::builder()
+        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("local", "local", None, None, "dynamodb-local"))
+}
+
 impl Store {
     /// One client per cold start, with bounded timeouts and retries, so an unreachable
     /// database answers 503 within seconds instead of hanging the function.
@@ -194,11 +203,7 @@ impl Store {
         let retries = RetryConfig::standard().with_max_attempts(3).with_initial_backoff(Duration::from_millis(25));
         let client = match &config.dynamodb_endpoint {
             Some(endpoint) => {
-                let conf = aws_sdk_dynamodb::Config::builder()
-                    .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-                    .endpoint_url(endpoint)
-                    .region(Region::new("us-east-1"))
-                    .credentials_provider(Credentials::new("local", "local", None, None, "dynamodb-local"))
+                let conf = local_config(endpoint)
                     .http_client(crate::sdk_http::client())
                     .timeout_config(timeouts)
                     .retry_config(retries)

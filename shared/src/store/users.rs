@@ -321,20 +321,27 @@ impl ProfileChanges {
     }
 }
 
+/// Adds a new user and the claims of its username and email to `tx`, each claim failing the
+/// transaction as taken when it exists.
+pub(super) fn put_with_name_claims(tx: &mut Tx<'_>, user: &UserRecord) -> Result<(), StoreError> {
+    tx.put_new(to_item(user)?, None)?;
+    if let Some(k) = &user.username_key {
+        let claim = ClaimRecord::new_name(keys::username_claim(k), user.id);
+        tx.put_new(to_item(&claim)?, Some(Fail::Claim(Claim::Username)))?;
+    }
+    if let Some(k) = &user.email_key {
+        let claim = ClaimRecord::new_name(keys::email_claim(k), user.id);
+        tx.put_new(to_item(&claim)?, Some(Fail::Claim(Claim::Email)))?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Creates a user, its uniqueness claims and its first session in one transaction:
     /// either all exist afterwards or none does.
     pub async fn create_user(&self, user: &UserRecord, session: &SessionRecord) -> Result<(), StoreError> {
         let mut tx = Tx::new(&self.table);
-        tx.put_new(to_item(user)?, None)?;
-        if let Some(k) = &user.username_key {
-            let claim = ClaimRecord::new_name(keys::username_claim(k), user.id);
-            tx.put_new(to_item(&claim)?, Some(Fail::Claim(Claim::Username)))?;
-        }
-        if let Some(k) = &user.email_key {
-            let claim = ClaimRecord::new_name(keys::email_claim(k), user.id);
-            tx.put_new(to_item(&claim)?, Some(Fail::Claim(Claim::Email)))?;
-        }
+        put_with_name_claims(&mut tx, user)?;
         tx.put_new(to_item(session)?, None)?;
         tx.send(&self.client).await
     }
