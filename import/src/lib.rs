@@ -27,11 +27,13 @@ pub struct Options {
     pub resume: bool,
     /// Transactions in flight at once.
     pub concurrency: usize,
+    /// The app the users come from: it namespaces their ids, so two apps' user 1 are two users.
+    pub source: Option<String>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { dry_run: false, resume: false, concurrency: 32 }
+        Options { dry_run: false, resume: false, concurrency: 32, source: None }
     }
 }
 
@@ -115,7 +117,10 @@ pub async fn run(store: &Store, file: &Path, options: &Options, progress: &Progr
             continue;
         }
         let user = match parse_line(line, now) {
-            Ok(user) => user,
+            Ok(mut user) => {
+                user.user.legacy_source = options.source.clone();
+                user
+            }
             Err(reason) => {
                 summary.refused.push(Refusal { line: number, reason });
                 continue;
@@ -123,7 +128,7 @@ pub async fn run(store: &Store, file: &Path, options: &Options, progress: &Progr
         };
         let (username, email) = user.name_keys();
         let keys = [
-            Some(("id", legacy_claim(user.legacy_id()))),
+            Some(("id", legacy_claim(options.source.as_deref(), user.legacy_id()))),
             username.map(|k| ("username", username_claim(k))),
             email.map(|k| ("email", email_claim(k))),
         ];
@@ -144,7 +149,7 @@ pub async fn run(store: &Store, file: &Path, options: &Options, progress: &Progr
         let taken = store.claims_taken(&claims).await.map_err(|e| format!("reading the table: {e}"))?;
         for (number, user) in users {
             let (username, email) = user.name_keys();
-            if taken.contains(&legacy_claim(user.legacy_id())) {
+            if taken.contains(&legacy_claim(options.source.as_deref(), user.legacy_id())) {
                 summary.skipped += 1;
             } else if username.is_some_and(|k| taken.contains(&username_claim(k))) {
                 summary.refused.push(Refusal { line: number, reason: "username taken in the table".to_owned() });

@@ -255,7 +255,7 @@ impl Config {
                 .filter(|r| !r.is_empty())
                 .collect(),
             profile_routes_require_api_key: read.flag("PROFILE_ROUTES_REQUIRE_API_KEY", false)?,
-            login_failure_floor: Duration::from_millis(u64::from(read.count_or_zero("LOGIN_FAILURE_FLOOR_MS", 1_000)?)),
+            login_failure_floor: Duration::from_millis(u64::from(read.count_or_zero("LOGIN_FAILURE_FLOOR_MS", 1_500)?)),
             authorizer_optional_routes: match get("AUTHORIZER_OPTIONAL_ROUTES") {
                 None => Vec::new(),
                 Some(raw) => raw

@@ -116,6 +116,7 @@ pub fn parse_line(line: &str, now: UnixMs) -> Result<ImportedUser, String> {
     Ok(ImportedUser {
         user: NewImport {
             legacy_id,
+            legacy_source: None,
             username,
             email,
             email_verified,

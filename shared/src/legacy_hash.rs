@@ -17,12 +17,14 @@ use base64::Engine;
 /// Above these, a hash is refused (its user resets the password). Django's own default today is
 /// 1,000,000 PBKDF2 iterations; bcrypt apps use 10–12.
 pub const MAX_PBKDF2_ITERATIONS: u32 = 1_200_000;
-pub const MAX_BCRYPT_COST: u32 = 13;
-/// scrypt's N = 2^ln, with r·p bounded: at most 2^17 · 8 · 128 bytes (128 MiB) of memory.
-pub const MAX_SCRYPT_LOG_N: u8 = 17;
+pub const MAX_BCRYPT_COST: u32 = 12;
+/// scrypt's N = 2^ln, with r·p bounded: at most 2^16 · 8 · 128 bytes (64 MiB), passlib's default.
+pub const MAX_SCRYPT_LOG_N: u8 = 16;
 pub const MAX_SCRYPT_R_TIMES_P: u32 = 8;
 /// Django's argon2 uses 100 MiB; the login functions have 512 MB.
 pub const MAX_ARGON2_MEMORY_KIB: u32 = 256 * 1024;
+/// argon2's work is memory × passes: Django's default (100 MiB × 2) is the most a login spends.
+pub const MAX_ARGON2_KIB_PASSES: u64 = 102_400 * 2;
 
 /// What a stored hash is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,20 +65,17 @@ pub fn classify(stored: &str) -> Option<Stored> {
     if let Some(phc) = stored.strip_prefix("argon2") {
         // Django's Argon2PasswordHasher: `argon2` + the PHC string (upgraded to ours once).
         if phc.starts_with("$argon2") {
-            let parsed = argon2::PasswordHash::new(phc).ok()?;
-            let memory = argon2::Params::try_from(&parsed).ok()?.m_cost();
-            if memory > MAX_ARGON2_MEMORY_KIB {
-                return Some(Stored::Refused("argon2 memory above what a login may spend"));
-            }
-            return Some(Stored::Legacy(Legacy::DjangoArgon2(phc.to_owned())));
+            return Some(match argon2_within_bounds(phc)? {
+                true => Stored::Legacy(Legacy::DjangoArgon2(phc.to_owned())),
+                false => Stored::Refused("argon2 work above what a login may spend"),
+            });
         }
     }
     if stored.starts_with("$argon2id$") || stored.starts_with("$argon2i$") {
-        let parsed = argon2::PasswordHash::new(stored).ok()?;
-        if argon2::Params::try_from(&parsed).ok()?.m_cost() > MAX_ARGON2_MEMORY_KIB {
-            return Some(Stored::Refused("argon2 memory above what a login may spend"));
-        }
-        return Some(Stored::Phc(stored.to_owned()));
+        return Some(match argon2_within_bounds(stored)? {
+            true => Stored::Phc(stored.to_owned()),
+            false => Stored::Refused("argon2 work above what a login may spend"),
+        });
     }
     if let Some(rest) = stored.strip_prefix("pbkdf2_sha256$") {
         return django_pbkdf2(rest, false);
@@ -119,6 +118,17 @@ impl Stored {
             other => other,
         }
     }
+}
+
+/// Whether a PHC argon2 string's memory and passes are within a login's budget (`None`: not a
+/// PHC argon2 string at all).
+fn argon2_within_bounds(phc: &str) -> Option<bool> {
+    let parsed = argon2::PasswordHash::new(phc).ok()?;
+    let params = argon2::Params::try_from(&parsed).ok()?;
+    Some(
+        params.m_cost() <= MAX_ARGON2_MEMORY_KIB
+            && u64::from(params.m_cost()) * u64::from(params.t_cost()) <= MAX_ARGON2_KIB_PASSES,
+    )
 }
 
 fn django_pbkdf2(rest: &str, sha1: bool) -> Option<Stored> {
@@ -246,9 +256,11 @@ mod tests {
     fn costs_above_the_bounds_are_refused_not_computed() {
         let hash = STANDARD.encode([0u8; 32]);
         assert!(matches!(classify(&format!("pbkdf2_sha256$5000000$salt${hash}")), Some(Stored::Refused(_))));
-        let bcrypt = format!("$2b$16${}", "a".repeat(53));
+        let bcrypt = format!("$2b$13${}", "a".repeat(53));
         assert!(matches!(classify(&bcrypt), Some(Stored::Refused(_))));
-        assert!(matches!(classify("$scrypt$ln=20,r=8,p=1$c2FsdA$aGFzaA"), Some(Stored::Refused(_))));
+        assert!(matches!(classify("$scrypt$ln=17,r=8,p=1$c2FsdA$aGFzaA"), Some(Stored::Refused(_))));
+        let slow = "$argon2id$v=19$m=65536,t=100,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
+        assert!(matches!(classify(slow), Some(Stored::Refused(_))), "passes count too");
         let huge = "$argon2id$v=19$m=4194304,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
         assert!(matches!(classify(huge), Some(Stored::Refused(_))));
     }

@@ -226,3 +226,17 @@ async fn a_failed_login_takes_the_floor_whatever_the_account() {
     assert_eq!(login(&app, &account.username, &account.password).await, 200);
     assert!(started.elapsed() < Duration::from_millis(600), "a success is not held back");
 }
+
+#[tokio::test]
+async fn two_apps_ids_are_two_users_when_each_import_names_its_source() {
+    let app = TestApp::new().await;
+    let tag = unique("");
+    let django = [json!({"id": 1, "username": format!("dj{tag}")}).to_string()];
+    let laravel = [json!({"id": 1, "email": format!("lv{tag}@example.com")}).to_string()];
+    let source = |name: &str| Options { source: Some(name.to_owned()), ..Options::default() };
+    assert_eq!(import(&app, &django, &source("book-corners")).await.0.imported, 1);
+    assert_eq!(import(&app, &laravel, &source("universal-bookshelf")).await.0.imported, 1);
+    let again = import(&app, &laravel, &source("universal-bookshelf")).await.0;
+    assert_eq!((again.imported, again.skipped), (0, 1));
+    assert_eq!(census(&app).await, (2, 1, 1, 2));
+}

@@ -1,4 +1,4 @@
-//! `bookshelf-import [--dry-run] [--resume] [--concurrency N] FILE.jsonl`: an app's users into
+//! `bookshelf-import [--dry-run] [--resume] [--source APP] [--concurrency N] FILE.jsonl`: an app's users into
 //! the table named by `TABLE_NAME` (`DYNAMODB_ENDPOINT` for DynamoDB Local, `AWS_REGION` in
 //! AWS). Refused lines go to stderr with their numbers and reasons, the summary to stdout.
 //! Exit status: 0 when every line was imported or skipped, 1 when some were refused or failed,
@@ -12,7 +12,7 @@ use bookshelf::store::Store;
 use bookshelf_import::{run, Options};
 use indicatif::{ProgressBar, ProgressStyle};
 
-const USAGE: &str = "usage: bookshelf-import [--dry-run] [--resume] [--concurrency N] FILE.jsonl";
+const USAGE: &str = "usage: bookshelf-import [--dry-run] [--resume] [--source APP] [--concurrency N] FILE.jsonl";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -23,6 +23,13 @@ async fn main() -> ExitCode {
         match arg.as_str() {
             "--dry-run" => options.dry_run = true,
             "--resume" => options.resume = true,
+            "--source" => match args.next().filter(|s| {
+                (1..=32).contains(&s.len())
+                    && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            }) {
+                Some(source) => options.source = Some(source),
+                None => return usage("--source needs a name of 1 to 32 lower-case letters, digits or -"),
+            },
             "--concurrency" => match args.next().and_then(|n| n.parse().ok()).filter(|n| *n > 0) {
                 Some(n) => options.concurrency = n,
                 None => return usage("--concurrency needs a number above 0"),
@@ -76,7 +83,7 @@ fn usage(problem: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
-/// A batch job's client: the standard retry mode with more attempts than a request may wait,
+/// A batch job's client: the adaptive retry mode with more attempts than a request may wait,
 /// so throttling slows the import down instead of failing lines.
 async fn client() -> aws_sdk_dynamodb::Client {
     let retries = aws_sdk_dynamodb::config::retry::RetryConfig::adaptive()

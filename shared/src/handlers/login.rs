@@ -103,6 +103,7 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<SignedIn, Erro
         // The password changed since it was verified: the new one wins.
         Err(StoreError::Stale) => {
             audit(req, "login", "invalid_credentials", Some(user.id));
+            tokio::time::sleep_until(started + state.config.login_failure_floor).await;
             return Err(Error::InvalidCredentials);
         }
         Err(e) => return Err(e.into()),

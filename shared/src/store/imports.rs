@@ -16,6 +16,8 @@ use crate::clock::UnixMs;
 #[derive(Debug, Clone)]
 pub struct NewImport {
     pub legacy_id: String,
+    /// The app it comes from (`--source`), which namespaces `legacy_id`.
+    pub legacy_source: Option<String>,
     pub username: Option<(String, String)>,
     pub email: Option<(String, String)>,
     pub email_verified: bool,
@@ -48,6 +50,7 @@ impl UserRecord {
         record.email_verified_at = user.email_verified.then_some(now);
         record.preferences = user.preferences;
         record.legacy_id = Some(user.legacy_id);
+        record.legacy_source = user.legacy_source;
         record.password_hash = user.password_hash;
         record
     }
@@ -60,7 +63,7 @@ impl Store {
     pub async fn import_user(&self, user: &UserRecord) -> Result<(), StoreError> {
         let mut tx = Tx::new(&self.table);
         if let Some(legacy) = &user.legacy_id {
-            let claim = ClaimRecord::new_name(keys::legacy_claim(legacy), user.id);
+            let claim = ClaimRecord::new_name(keys::legacy_claim(user.legacy_source.as_deref(), legacy), user.id);
             tx.put_new(to_item(&claim)?, Some(Fail::Claim(Claim::Legacy)))?;
         }
         put_with_name_claims(&mut tx, user)?;

@@ -79,9 +79,13 @@ pub fn email_claim(key: &str) -> String {
     format!("EMAIL#{key}")
 }
 
-/// An imported user's id in the app it came from: one user per legacy id.
-pub fn legacy_claim(legacy_id: &str) -> String {
-    format!("LEGACY#{legacy_id}")
+/// An imported user's id in the app it came from: one user per legacy id of one source (the
+/// importer's `--source`, so two apps' user 1 are two users).
+pub fn legacy_claim(source: Option<&str>, legacy_id: &str) -> String {
+    match source {
+        Some(source) => format!("LEGACY#{source}#{legacy_id}"),
+        None => format!("LEGACY#{legacy_id}"),
+    }
 }
 
 /// Device ids are hashed: the table never holds a client's raw device identifier.

@@ -48,6 +48,9 @@ pub struct UserRecord {
     /// show it as `id`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub legacy_id: Option<String>,
+    /// Which app `legacy_id` belongs to, when the import named one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legacy_source: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_hash: Option<String>,
     pub created_at: UnixMs,
@@ -117,6 +120,7 @@ impl UserRecord {
             is_guest: false,
             preferences: "{}".to_owned(),
             legacy_id: None,
+            legacy_source: None,
             password_hash: Some(password_hash),
             created_at: now,
             updated_at: now,
@@ -157,6 +161,7 @@ impl UserRecord {
             is_guest: true,
             preferences: "{}".to_owned(),
             legacy_id: None,
+            legacy_source: None,
             password_hash: None,
             created_at: now,
             updated_at: now,
@@ -467,7 +472,7 @@ impl Store {
         let claims = [
             user.username_key.as_deref().map(keys::username_claim),
             user.email_key.as_deref().map(keys::email_claim),
-            user.legacy_id.as_deref().map(keys::legacy_claim),
+            user.legacy_id.as_deref().map(|id| keys::legacy_claim(user.legacy_source.as_deref(), id)),
             user.device_key.clone(),
         ];
         for claim in claims.into_iter().flatten() {

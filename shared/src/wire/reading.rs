@@ -110,7 +110,11 @@ pub fn without_body(req: &ApiRequest) -> Result<ApiRequest, Error> {
 /// imported user, the native UUID otherwise.
 pub fn shown_id(user: &UserRecord) -> Value {
     match user.legacy_id.as_deref() {
-        Some(legacy) => legacy.parse::<u64>().map(Value::from).unwrap_or_else(|_| Value::from(legacy)),
+        // A number only where it reads back as the same text (`"0042"` stays a string).
+        Some(legacy) => match legacy.parse::<u64>() {
+            Ok(n) if n.to_string() == legacy => Value::from(n),
+            _ => Value::from(legacy),
+        },
         None => Value::from(user.id.to_string()),
     }
 }
