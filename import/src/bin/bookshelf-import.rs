@@ -84,20 +84,18 @@ fn usage(problem: &str) -> ExitCode {
 }
 
 /// A batch job's client: the adaptive retry mode with more attempts than a request may wait,
-/// so throttling slows the import down instead of failing lines.
+/// so throttling slows the import down instead of failing lines. In AWS, credentials come from
+/// the environment (`AWS_ACCESS_KEY_ID`, … — e.g. `aws configure export-credentials --format env`).
 async fn client() -> aws_sdk_dynamodb::Client {
     let retries = aws_sdk_dynamodb::config::retry::RetryConfig::adaptive()
         .with_max_attempts(10)
         .with_initial_backoff(Duration::from_millis(50));
-    match std::env::var("DYNAMODB_ENDPOINT").ok().filter(|e| !e.is_empty()) {
-        Some(endpoint) => {
-            aws_sdk_dynamodb::Client::from_conf(bookshelf::store::local_config(&endpoint).retry_config(retries).build())
-        }
+    let config = match std::env::var("DYNAMODB_ENDPOINT").ok().filter(|e| !e.is_empty()) {
+        Some(endpoint) => bookshelf::store::local_config(&endpoint).http_client(bookshelf::sdk_http::client()),
         None => {
-            let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-            aws_sdk_dynamodb::Client::from_conf(
-                aws_sdk_dynamodb::config::Builder::from(&shared).retry_config(retries).build(),
-            )
+            let region = std::env::var("AWS_REGION").or_else(|_| std::env::var("AWS_DEFAULT_REGION")).ok();
+            aws_sdk_dynamodb::config::Builder::from(&bookshelf::aws::sdk_config_in(region))
         }
-    }
+    };
+    aws_sdk_dynamodb::Client::from_conf(config.retry_config(retries).build())
 }
