@@ -10,6 +10,15 @@ pub const INVALID_EMAIL: &str = "Provide a valid email address.";
 pub const DEFAULT_ROLE: &str = "reader";
 pub const DEFAULT_TIER: &str = "free";
 
+/// An imported user's id in its app (`legacy_id`) as the apps showed it: a number where it reads
+/// back as the same text (`"42"` → `42`; `"0042"` stays a string).
+pub fn shown_legacy_id(legacy: &str) -> serde_json::Value {
+    match legacy.parse::<u64>() {
+        Ok(n) if n.to_string() == legacy => serde_json::Value::from(n),
+        _ => serde_json::Value::from(legacy),
+    }
+}
+
 /// The longest uniqueness key, in bytes (DynamoDB keys hold at most 2,048).
 pub const MAX_KEY_BYTES: usize = 1024;
 

@@ -84,13 +84,13 @@ pub fn classify(stored: &str) -> Option<Stored> {
         return django_pbkdf2(rest, true);
     }
     if let Some(bcrypt) = stored.strip_prefix("bcrypt_sha256$") {
-        return bcrypt_hash(bcrypt).map(|s| s.map_legacy(Legacy::DjangoBcryptSha256));
+        return bcrypt_hash(bcrypt, Legacy::DjangoBcryptSha256);
     }
     if let Some(bcrypt) = stored.strip_prefix("bcrypt$") {
-        return bcrypt_hash(bcrypt).map(|s| s.map_legacy(Legacy::Bcrypt));
+        return bcrypt_hash(bcrypt, Legacy::Bcrypt);
     }
     if stored.starts_with("$2") {
-        return bcrypt_hash(stored).map(|s| s.map_legacy(Legacy::Bcrypt));
+        return bcrypt_hash(stored, Legacy::Bcrypt);
     }
     if let Some(rest) = stored.strip_prefix("$pbkdf2-sha256$") {
         return passlib_pbkdf2(rest);
@@ -108,16 +108,6 @@ pub fn classify(stored: &str) -> Option<Stored> {
         return Some(Stored::Refused("a weak or unsalted scheme"));
     }
     None
-}
-
-impl Stored {
-    /// A bcrypt string's wrapper: `Legacy(f(hash))`, refusals passed through.
-    fn map_legacy(self, f: fn(String) -> Legacy) -> Stored {
-        match self {
-            Stored::Legacy(Legacy::Bcrypt(hash)) => Stored::Legacy(f(hash)),
-            other => other,
-        }
-    }
 }
 
 /// Whether a PHC argon2 string's memory and passes are within a login's budget (`None`: not a
@@ -144,7 +134,8 @@ fn django_pbkdf2(rest: &str, sha1: bool) -> Option<Stored> {
     Some(Stored::Legacy(Legacy::DjangoPbkdf2 { sha1, iterations, salt: salt.to_owned(), hash }))
 }
 
-fn bcrypt_hash(hash: &str) -> Option<Stored> {
+/// A bcrypt string (`$2b$12$…`), kept as `legacy` makes it (plain, or Django's SHA-256 wrap).
+fn bcrypt_hash(hash: &str, legacy: fn(String) -> Legacy) -> Option<Stored> {
     let parts: Vec<&str> = hash.split('$').collect();
     // ["", "2b", "12", "<22 salt + 31 hash>"]
     if parts.len() != 4 || !matches!(parts[1], "2a" | "2b" | "2y" | "2x") || parts[3].len() != 53 {
@@ -157,7 +148,7 @@ fn bcrypt_hash(hash: &str) -> Option<Stored> {
     if cost > MAX_BCRYPT_COST {
         return Some(Stored::Refused("a bcrypt cost above what a login may spend"));
     }
-    Some(Stored::Legacy(Legacy::Bcrypt(hash.to_owned())))
+    Some(Stored::Legacy(legacy(hash.to_owned())))
 }
 
 /// passlib's adapted base64: `.` for `+`, no padding.

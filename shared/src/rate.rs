@@ -20,8 +20,8 @@ pub async fn check_ip(state: &AppState, scope: RateScope, req: &ApiRequest) -> R
     }
     // A profile with limits of its own counts them in windows of its own.
     let (limit, window_name) = match state.config.profile_settings.per_minute(req.profile, scope) {
-        Some(limit) => (limit, format!("{}:{}", req.profile.name(), scope.name())),
-        None => (state.config.rate_limits.per_minute.get(scope), scope.name().to_owned()),
+        Some(limit) => (limit, std::borrow::Cow::Owned(format!("{}:{}", req.profile.name(), scope.name()))),
+        None => (state.config.rate_limits.per_minute.get(scope), std::borrow::Cow::Borrowed(scope.name())),
     };
     let now = state.clock.now_secs();
     let window = now - now.rem_euclid(WINDOW_SECONDS);

@@ -217,7 +217,7 @@ routes! {
         session_api_login => crate::handlers::login::handle, decode: sa::decode_login;
     SessionApiLogout: POST "/api/v1/auth/logout",
         key: false, function: "logout", rate: Unlimited, profile: SessionApi,
-        session_api_logout => crate::handlers::logout::handle, decode: sa::decode_logout;
+        session_api_logout => crate::handlers::logout::handle, decode: crate::wire::reading::without_body;
     SessionApiMe: GET "/api/v1/auth/me",
         key: false, function: "get-me", rate: Unlimited, profile: SessionApi,
         session_api_me => crate::handlers::me::get;
@@ -234,7 +234,7 @@ routes! {
         universal_login => crate::handlers::login::handle, decode: ub::decode_login;
     UniversalLogout: POST "/api/logout",
         key: false, function: "logout", rate: Unlimited, profile: UniversalBookshelf,
-        universal_logout => crate::handlers::logout::handle, decode: ub::decode_logout;
+        universal_logout => crate::handlers::logout::handle, decode: crate::wire::reading::without_body;
     UniversalRefresh: POST "/api/refresh",
         key: false, function: "refresh", rate: EveryRequest(S::Refresh), profile: UniversalBookshelf,
         universal_refresh => crate::handlers::refresh::exchange;
@@ -249,7 +249,7 @@ routes! {
         universal_change_password => crate::handlers::password::change, decode: ub::decode_change_password;
     UniversalVerification: POST "/api/email/verification-notification",
         key: false, function: "request-verification", rate: EveryRequest(S::Verification), profile: UniversalBookshelf,
-        universal_verification => crate::handlers::email::request_verification, decode: ub::decode_empty;
+        universal_verification => crate::handlers::email::request_verification, decode: crate::wire::reading::without_body;
 
     // The simplejwt API (`simplejwt`).
     SimplejwtToken: POST "/auth/token",

@@ -69,11 +69,7 @@ impl Subject<'_> {
     fn extra(&self) -> serde_json::Map<String, serde_json::Value> {
         use serde_json::Value;
         let user_id = match self.legacy_id {
-            // A number only where it reads back as the same text (`"0042"` stays a string).
-            Some(legacy) => match legacy.parse::<u64>() {
-                Ok(n) if n.to_string() == legacy => Value::from(n),
-                _ => Value::from(legacy),
-            },
+            Some(legacy) => crate::domain::shown_legacy_id(legacy),
             None => Value::from(self.user_id.to_string()),
         };
         let mut extra = serde_json::Map::new();

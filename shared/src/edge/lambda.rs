@@ -12,7 +12,7 @@ use lambda_http::lambda_runtime::{self, service_fn, LambdaEvent};
 
 use super::{cors, dispatch};
 use crate::config::Config;
-use crate::profile::Profiles;
+use crate::profile::{Profile, Profiles};
 use crate::routes::{entry, Handler, Resolution, Route};
 use crate::state::AppState;
 use crate::web::request::ApiRequest;
@@ -43,13 +43,24 @@ pub async fn serve(routes: &'static [(Route, Handler)]) -> Result<(), lambda_htt
     .await
 }
 
-/// The route of `routes` an event is for: by its resource (the template path API Gateway
-/// matched, which a custom domain's base path does not change) or else its path.
+/// The route of `routes` an event is for. API Gateway names the template path it matched
+/// (`resource`, which a custom domain's base path does not change), so only the function's own
+/// few routes are compared with it, an enabled profile's over the native one; an event without
+/// it is resolved by its path through the whole table.
 pub fn pick(routes: &[(Route, Handler)], event: &ApiGatewayProxyRequest, profiles: Profiles) -> (Route, Handler) {
-    let path = event.resource.as_deref().or(event.path.as_deref()).unwrap_or_default();
-    let found = match crate::routes::resolve(&event.http_method, path, profiles) {
-        Resolution::Found(spec, _) => routes.iter().find(|(route, _)| *route == spec.route).copied(),
-        _ => None,
+    let method = event.http_method.as_str();
+    let found = match event.resource.as_deref() {
+        Some(resource) => routes
+            .iter()
+            .filter(|(route, _)| {
+                route.spec().is_some_and(|s| s.method == method && s.path == resource && profiles.contains(s.profile))
+            })
+            .max_by_key(|(route, _)| route.profile() != Profile::Bookshelf)
+            .copied(),
+        None => match crate::routes::resolve(&event.http_method, event.path.as_deref().unwrap_or_default(), profiles) {
+            Resolution::Found(spec, _) => routes.iter().find(|(route, _)| *route == spec.route).copied(),
+            _ => None,
+        },
     };
     found.unwrap_or((Route::Fallback, entry::fallback))
 }

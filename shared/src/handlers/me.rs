@@ -96,12 +96,12 @@ pub async fn update(state: &AppState, req: &ApiRequest) -> Result<Account, Error
     let current_password = body.opt_str("current_password");
     let first = input.changes_for(&auth.user);
     let changes_credentials = first.username.is_some() || first.email.is_some();
-    // A profile whose clients change their email without the password tells the old address.
-    let needs_password = changes_credentials
-        && (req.profile.rules().email_change_needs_password || first.username.is_some() || auth.user.is_guest);
     if changes_credentials && auth.user.is_guest {
         return Err(Error::Forbidden("Guests choose a username and email by upgrading their account."));
     }
+    // A profile whose clients change their email without the password tells the old address.
+    let needs_password =
+        changes_credentials && (req.profile.rules().email_change_needs_password || first.username.is_some());
     if needs_password && current_password.is_none() {
         body.error("current_password", "Your current password is required to change your username or email.");
     }

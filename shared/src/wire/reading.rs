@@ -97,9 +97,9 @@ pub fn bearer_first(state: &AppState, req: &ApiRequest) -> Result<(), Error> {
     req.bearer_token().and_then(|token| crate::auth::bearer::verified_claims(state, token)).map(drop)
 }
 
-/// A request whose body the handler must not read (bearer routes whose apps send none, or
-/// send anything).
-pub fn without_body(req: &ApiRequest) -> Result<ApiRequest, Error> {
+/// The decoder of bearer routes whose apps send no body (or one that means nothing): the
+/// handler reads none.
+pub fn without_body(_state: &AppState, req: &ApiRequest) -> Result<ApiRequest, Error> {
     let mut native = req.clone();
     native.body.clear();
     native.headers.remove(header::CONTENT_TYPE);
@@ -110,11 +110,7 @@ pub fn without_body(req: &ApiRequest) -> Result<ApiRequest, Error> {
 /// imported user, the native UUID otherwise.
 pub fn shown_id(user: &UserRecord) -> Value {
     match user.legacy_id.as_deref() {
-        // A number only where it reads back as the same text (`"0042"` stays a string).
-        Some(legacy) => match legacy.parse::<u64>() {
-            Ok(n) if n.to_string() == legacy => Value::from(n),
-            _ => Value::from(legacy),
-        },
+        Some(legacy) => crate::domain::shown_legacy_id(legacy),
         None => Value::from(user.id.to_string()),
     }
 }

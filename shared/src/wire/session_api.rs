@@ -20,7 +20,7 @@ pub mod decode {
     use crate::error::Error;
     use crate::state::AppState;
     use crate::web::request::ApiRequest;
-    use crate::wire::reading::{bearer_first, without_body, Body};
+    use crate::wire::reading::{bearer_first, Body};
 
     /// Its one message when any of `fields` is missing, reported as a validation failure.
     fn require_all(body: &mut Body, fields: &[&str], message: &str) {
@@ -42,11 +42,6 @@ pub mod decode {
         let mut body = Body::read(req, false)?;
         require_all(&mut body, &["email", "password"], "Email and password are required");
         body.keep(&["email", "password"]).native(req, Error::Validation)
-    }
-
-    /// Logout takes no body: the bearer token's session ends.
-    pub fn decode_logout(_state: &AppState, req: &ApiRequest) -> Result<ApiRequest, Error> {
-        without_body(req)
     }
 
     pub fn decode_update(state: &AppState, req: &ApiRequest) -> Result<ApiRequest, Error> {

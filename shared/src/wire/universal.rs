@@ -20,7 +20,7 @@ pub mod decode {
     use crate::error::Error;
     use crate::state::AppState;
     use crate::web::request::ApiRequest;
-    use crate::wire::reading::{bearer_first, without_body, Body};
+    use crate::wire::reading::{bearer_first, Body};
 
     /// Laravel's `required` rule: "The password confirmation field is required."
     fn required(body: &mut Body, fields: &[&str]) {
@@ -50,15 +50,6 @@ pub mod decode {
         let mut body = Body::read(req, false)?;
         required(&mut body, &["email", "password"]);
         body.keep(&["email", "password"]).native(req, Error::Validation)
-    }
-
-    /// Bearer routes whose clients send no body (or one that means nothing).
-    pub fn decode_logout(_state: &AppState, req: &ApiRequest) -> Result<ApiRequest, Error> {
-        without_body(req)
-    }
-
-    pub fn decode_empty(_state: &AppState, req: &ApiRequest) -> Result<ApiRequest, Error> {
-        without_body(req)
     }
 
     pub fn decode_update(state: &AppState, req: &ApiRequest) -> Result<ApiRequest, Error> {
