@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use bookshelf::clock::UnixMs;
 use bookshelf::import::{parse_line, ImportedUser};
 use bookshelf::store::keys::{email_claim, legacy_claim, username_claim};
 use bookshelf::store::{Claim, Store, StoreError, UserRecord};
@@ -97,9 +96,7 @@ fn resume_after(file: &Path) -> usize {
 pub async fn run(store: &Store, file: &Path, options: &Options, progress: &ProgressBar) -> Result<Summary, String> {
     let started = Instant::now();
     let text = tokio::fs::read_to_string(file).await.map_err(|e| format!("{}: {e}", file.display()))?;
-    let now = UnixMs::from_ms(
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64),
-    );
+    let now = bookshelf::clock::Clock::system().now();
     let done_before = if options.resume { resume_after(file) } else { 0 };
     let mut summary = Summary::default();
 

@@ -23,6 +23,16 @@ pub enum JwtAlgorithm {
     Hs256,
 }
 
+impl JwtAlgorithm {
+    /// Its JOSE name (`alg`).
+    pub fn name(self) -> &'static str {
+        match self {
+            JwtAlgorithm::Es256 => "ES256",
+            JwtAlgorithm::Hs256 => "HS256",
+        }
+    }
+}
+
 /// How outgoing mail is delivered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MailSender {

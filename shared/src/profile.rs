@@ -59,10 +59,11 @@ impl Profile {
 
     /// What the account handlers do differently for this profile's clients.
     pub fn rules(self) -> AccountRules {
-        // The apps' servers refused a logout whose session had ended.
-        let mut rules = AccountRules { idempotent_logout: self == Profile::Bookshelf, ..AccountRules::default() };
+        let mut rules = AccountRules::default();
         match self {
             // ninja-jwt's login takes the email in its `username` field too.
+            // `api.md` makes logout idempotent; the apps' servers refused an ended session.
+            Profile::Bookshelf => rules.idempotent_logout = true,
             Profile::BookCorners => rules.username_may_be_email = true,
             // jwt-auth clients keep their one token across a password change, pick a role at
             // sign-up, and change their email without re-entering the password (its clients
@@ -72,7 +73,7 @@ impl Profile {
                 rules.password_change_keeps_session = true;
                 rules.email_change_needs_password = false;
             }
-            Profile::Bookshelf | Profile::SessionApi | Profile::Simplejwt | Profile::Bookwish => {}
+            Profile::SessionApi | Profile::Simplejwt | Profile::Bookwish => {}
         }
         rules
     }
@@ -98,7 +99,7 @@ impl Default for AccountRules {
     fn default() -> Self {
         AccountRules {
             username_may_be_email: false,
-            idempotent_logout: true,
+            idempotent_logout: false,
             role_at_sign_up: false,
             password_change_keeps_session: false,
             email_change_needs_password: true,

@@ -136,10 +136,7 @@ impl KeySet {
             }
         }
         if keys.is_empty() {
-            return Err(KeyError::NoSigningKey(match algorithm {
-                JwtAlgorithm::Es256 => "ES256",
-                JwtAlgorithm::Hs256 => "HS256",
-            }));
+            return Err(KeyError::NoSigningKey(algorithm.name()));
         }
         Ok(KeySet { keys, refresh_secret })
     }

@@ -2,6 +2,7 @@
 //! user in the database in one round trip, so a revocation takes effect at once.
 
 use crate::audit::refused;
+use crate::clock::UnixMs;
 use crate::error::Error;
 use crate::state::AppState;
 use crate::store::{SessionRecord, UserRecord};
@@ -30,6 +31,12 @@ pub fn verified_claims(state: &AppState, token: &str) -> Result<AccessClaims, Er
     Ok(state.tokens.verify_access(token, state.clock.now_secs())?)
 }
 
+/// Whether a session still stands for its user: both live, and opened under the user's
+/// current credentials.
+pub fn holds(user: &UserRecord, session: &SessionRecord, now: UnixMs) -> bool {
+    user.is_live(now) && session.is_live(now) && session.credentials_version == user.credentials_version
+}
+
 /// The session and user behind verified claims, if both are still live, the session was
 /// opened under the user's current credentials, and (for a session continued by token
 /// exchange) the token is the session's one live token.
@@ -42,10 +49,7 @@ pub async fn live_session(state: &AppState, claims: AccessClaims) -> Result<Auth
     let now = state.clock.now();
     match (user, session) {
         (Some(user), Some(session))
-            if user.is_live(now)
-                && session.is_live(now)
-                && session.credentials_version == user.credentials_version
-                && session.access_jti.as_deref().is_none_or(|live| live == claims.jti) =>
+            if holds(&user, &session, now) && session.access_jti.as_deref().is_none_or(|live| live == claims.jti) =>
         {
             Ok(Authenticated { claims, user, session })
         }

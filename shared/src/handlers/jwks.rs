@@ -3,7 +3,6 @@
 
 use serde_json::json;
 
-use crate::config::JwtAlgorithm;
 use crate::error::Error;
 use crate::outcome::{Discovery, Jwks};
 use crate::state::AppState;
@@ -30,10 +29,7 @@ pub async fn discovery(state: &AppState, req: &ApiRequest) -> Result<Discovery, 
     } else {
         req.origin.clone().unwrap_or_else(|| "http://localhost".to_owned())
     };
-    let algorithm = match state.config.jwt_algorithm {
-        JwtAlgorithm::Es256 => "ES256",
-        JwtAlgorithm::Hs256 => "HS256",
-    };
+    let algorithm = state.config.jwt_algorithm.name();
     Ok(Discovery(json!({
         "issuer": issuer,
         "jwks_uri": format!("{base}/.well-known/jwks.json"),

@@ -5,6 +5,7 @@
 use uuid::Uuid;
 
 use crate::audit::{audit, refused};
+use crate::auth::bearer::holds;
 use crate::auth::issue::{access, issue};
 use crate::clock::UnixMs;
 use crate::error::Error;
@@ -129,12 +130,7 @@ pub async fn exchange(state: &AppState, req: &ApiRequest) -> Result<SignedIn, Er
     };
     let (user, session) = state.store.user_and_session(user_id, session_id).await?;
     let live = match (&user, &session) {
-        (Some(user), Some(session)) => {
-            user.is_live(now)
-                && session.is_live(now)
-                && session.credentials_version == user.credentials_version
-                && session.access_jti.is_some()
-        }
+        (Some(user), Some(session)) => holds(user, session, now) && session.access_jti.is_some(),
         _ => false,
     };
     if !live {

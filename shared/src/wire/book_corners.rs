@@ -5,7 +5,7 @@ use http::StatusCode;
 use serde_json::{json, Value};
 
 use super::codec::Codec;
-use super::reading::{answer, first_message, native_detail, shown_id, usual_status};
+use super::reading::{answer, first_message, native_detail, shown_id, signed_in_status, usual_status};
 use crate::error::{Error, FieldErrors};
 use crate::outcome::{Account, SignedIn};
 use crate::web::response::ApiResponse;
@@ -117,7 +117,7 @@ impl Codec for BookCorners {
         if outcome.new_refresh {
             body["refresh"] = json!(tokens.refresh_token);
         }
-        let status = if outcome.created { StatusCode::CREATED } else { StatusCode::OK };
+        let status = signed_in_status(&outcome);
         answer(status, &body, None)
     }
 

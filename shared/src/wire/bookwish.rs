@@ -5,7 +5,7 @@ use http::StatusCode;
 use serde_json::{json, Value};
 
 use super::codec::Codec;
-use super::reading::{answer, native_detail, shown_id, usual_status};
+use super::reading::{answer, native_detail, shown_id, signed_in_status, usual_status};
 use crate::clock::rfc3339;
 use crate::error::Error;
 use crate::outcome::{Account, Done, SignedIn};
@@ -98,7 +98,7 @@ impl Codec for Bookwish {
         if let Some(user) = &outcome.user {
             body["user"] = user_view(user, false);
         }
-        let status = if outcome.created { StatusCode::CREATED } else { StatusCode::OK };
+        let status = signed_in_status(&outcome);
         answer(status, &body, None)
     }
 

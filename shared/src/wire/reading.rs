@@ -5,6 +5,7 @@ use http::{header, HeaderValue, StatusCode};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, FieldErrors};
+use crate::outcome::SignedIn;
 use crate::state::AppState;
 use crate::store::UserRecord;
 use crate::web::request::ApiRequest;
@@ -112,6 +113,15 @@ pub fn shown_id(user: &UserRecord) -> Value {
     match user.legacy_id.as_deref() {
         Some(legacy) => crate::domain::shown_legacy_id(legacy),
         None => Value::from(user.id.to_string()),
+    }
+}
+
+/// A sign-in's status in every format: 201 when it made the account, 200 otherwise.
+pub fn signed_in_status(outcome: &SignedIn) -> StatusCode {
+    if outcome.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
     }
 }
 

@@ -6,7 +6,7 @@ use http::{header, HeaderValue, StatusCode};
 use serde_json::{json, Map, Value};
 
 use super::codec::Codec;
-use super::reading::{answer, native_detail, usual_status};
+use super::reading::{answer, native_detail, signed_in_status, usual_status};
 use crate::error::{Error, FieldErrors, NoBearer};
 use crate::outcome::{Account, Active, SignedIn};
 use crate::web::response::ApiResponse;
@@ -90,7 +90,7 @@ impl Codec for Simplejwt {
         // client written from the seed document (which reads it) and one written from the
         // real server (which does not) both work.
         let body = json!({"refresh": outcome.tokens.refresh_token, "access": outcome.tokens.access_token});
-        let status = if outcome.created { StatusCode::CREATED } else { StatusCode::OK };
+        let status = signed_in_status(&outcome);
         answer(status, &body, None)
     }
 

@@ -6,9 +6,10 @@ use http::{header, HeaderValue, StatusCode};
 use super::views::{Message, SessionList, SessionView, TokenResponse, UserView, Verified};
 use crate::outcome::{Account, Active, Discovery, Done, Jwks, Mailed, PasswordChanged, Sessions, SignedIn};
 use crate::web::response::ApiResponse;
+use crate::wire::reading::signed_in_status;
 
 pub fn signed_in(outcome: SignedIn) -> ApiResponse {
-    let status = if outcome.created { StatusCode::CREATED } else { StatusCode::OK };
+    let status = signed_in_status(&outcome);
     ApiResponse::json(status, &TokenResponse::new(&outcome.tokens, outcome.user.as_deref()))
 }
 
