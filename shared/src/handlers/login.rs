@@ -76,14 +76,7 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<SignedIn, Erro
     let verdict = password::verify(&password, user.as_ref().and_then(|u| u.password_hash.as_deref())).await?;
     let user = match user {
         Some(user) if verdict.matches => user,
-        _ => {
-            audit(req, "login", "invalid_credentials", None);
-            // Imported hashes cost their scheme's time (bcrypt, PBKDF2), unknown users the
-            // dummy argon2: a failure answers no sooner than the floor, so its time does not
-            // tell an imported account from a native or unknown one.
-            tokio::time::sleep_until(started + state.config.login_failure_floor).await;
-            return Err(Error::InvalidCredentials);
-        }
+        _ => return Err(refuse(state, req, started, None).await),
     };
 
     // A legacy or outdated hash is replaced by argon2id in the same write that opens the
@@ -101,13 +94,18 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<SignedIn, Erro
     match state.store.open_login_session(&session, clear, upgrade).await {
         Ok(()) => {}
         // The password changed since it was verified: the new one wins.
-        Err(StoreError::Stale) => {
-            audit(req, "login", "invalid_credentials", Some(user.id));
-            tokio::time::sleep_until(started + state.config.login_failure_floor).await;
-            return Err(Error::InvalidCredentials);
-        }
+        Err(StoreError::Stale) => return Err(refuse(state, req, started, Some(user.id)).await),
         Err(e) => return Err(e.into()),
     }
     audit(req, "login", "success", Some(user.id));
     Ok(SignedIn::account(issue(state, &session, &refresh, now)?, user, false))
+}
+
+/// A failed login: logged, then answered no sooner than the floor after it began. Imported
+/// hashes cost their scheme's time (bcrypt, PBKDF2), unknown users the dummy argon2, so a
+/// failure's time must not tell an imported account from a native or an unknown one.
+async fn refuse(state: &AppState, req: &ApiRequest, started: tokio::time::Instant, user_id: Option<Uuid>) -> Error {
+    audit(req, "login", "invalid_credentials", user_id);
+    tokio::time::sleep_until(started + state.config.login_failure_floor).await;
+    Error::InvalidCredentials
 }

@@ -41,9 +41,9 @@ pub async fn change(state: &AppState, req: &ApiRequest) -> Result<PasswordChange
     };
     let after = match &opened {
         Some((session, _)) => SessionAfter::Open(session),
-        None => SessionAfter::Keep { session_id: kept, credentials_version: user.credentials_version },
+        None => SessionAfter::Keep(kept),
     };
-    match state.store.change_password(&auth.user, &new_hash, after, now).await {
+    match state.store.change_password(&auth.user, &user, after).await {
         Ok(()) => {}
         // The password changed under us (the current password we checked is no longer it), or
         // the kept session ended meanwhile.

@@ -24,25 +24,23 @@ pub struct HashUpgrade<'a> {
 pub enum SessionAfter<'a> {
     /// A new session replaces every old one.
     Open(&'a SessionRecord),
-    /// The caller's own session lives on under the new credentials.
-    Keep { session_id: Uuid, credentials_version: u64 },
+    /// The caller's own session (this id) lives on under the new credentials.
+    Keep(Uuid),
 }
 
 impl Store {
-    /// Replaces the password and opens (or moves) the caller's session in one transaction, provided
-    /// the password is still the one that was verified. Other sessions are ended afterwards
-    /// by the caller; the bumped `credentials_version` already shuts them out.
+    /// Turns `user` into `changed` (`UserRecord::with_new_password`: its hash and bumped
+    /// `credentials_version`) and opens (or moves) the caller's session in one transaction,
+    /// provided the password is still the one that was verified. Other sessions are ended
+    /// afterwards by the caller; the bumped `credentials_version` already shuts them out.
     pub async fn change_password(
         &self,
         user: &UserRecord,
-        new_hash: &str,
+        changed: &UserRecord,
         session: SessionAfter<'_>,
-        now: UnixMs,
     ) -> Result<(), StoreError> {
-        let credentials_version = match session {
-            SessionAfter::Open(new) => new.credentials_version,
-            SessionAfter::Keep { credentials_version, .. } => credentials_version,
-        };
+        let (new_hash, credentials_version) =
+            (changed.password_hash.clone().unwrap_or_default(), changed.credentials_version);
         let old_hash = user.password_hash.clone().unwrap_or_default();
         let update = Update::builder()
             .set_key(Some(keys::user(user.id).into_attributes()))
@@ -55,7 +53,7 @@ impl Store {
             .expression_attribute_values(":new", s(new_hash))
             .expression_attribute_values(":old", s(old_hash))
             .expression_attribute_values(":credentials", n(credentials_version as i64))
-            .expression_attribute_values(":now", ms(now))
+            .expression_attribute_values(":now", ms(changed.updated_at))
             .expression_attribute_values(":one", n(1));
         let mut tx = Tx::new(&self.table);
         tx.update(update, Some(Fail::Stale))?;
@@ -63,7 +61,7 @@ impl Store {
             SessionAfter::Open(new) => tx.put_new(to_item(new)?, None)?,
             // The caller's session moves to the new credentials with the password, or neither
             // happens (a session ended meanwhile cannot be revived by this).
-            SessionAfter::Keep { session_id, credentials_version } => tx.update(
+            SessionAfter::Keep(session_id) => tx.update(
                 Update::builder()
                     .set_key(Some(keys::session(user.id, session_id).into_attributes()))
                     .update_expression("SET credentials_version = :credentials")
