@@ -15,13 +15,19 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 impl ApiRequest {
     /// The body as a JSON object. An empty body counts as `{}` only when `empty_ok`.
     pub fn json_object(&self, empty_ok: bool) -> Result<JsonObject, Error> {
-        if self.body.len() > MAX_BODY_BYTES {
-            return Err(Error::PayloadTooLarge);
-        }
         if let Some(content_type) = self.header(header::CONTENT_TYPE) {
-            if !is_json_media_type(content_type) {
+            if !is_json_media_type(content_type) && self.body.len() <= MAX_BODY_BYTES {
                 return Err(Error::UnsupportedMediaType);
             }
+        }
+        self.json_object_of_any_type(empty_ok)
+    }
+
+    /// [`Self::json_object`] whatever the `Content-Type` says (a profile whose server read
+    /// every body as JSON).
+    pub fn json_object_of_any_type(&self, empty_ok: bool) -> Result<JsonObject, Error> {
+        if self.body.len() > MAX_BODY_BYTES {
+            return Err(Error::PayloadTooLarge);
         }
         if self.body.iter().all(u8::is_ascii_whitespace) {
             return if empty_ok {

@@ -17,7 +17,7 @@ pub mod decode {
     use crate::error::Error;
     use crate::state::AppState;
     use crate::web::request::ApiRequest;
-    use crate::wire::reading::Body;
+    use crate::wire::reading::{Accept, Body};
 
     /// A required string field of `min..=max` characters, with pydantic's messages.
     fn string(body: &mut Body, field: &str, min: usize, max: usize) {
@@ -47,9 +47,7 @@ pub mod decode {
 
     /// django-ninja reads the body as JSON whatever its `Content-Type` says.
     fn read(req: &ApiRequest) -> Result<Body, Error> {
-        let mut untyped = req.clone();
-        untyped.headers.remove(http::header::CONTENT_TYPE);
-        Body::read(&untyped, false)
+        Body::read(req, Accept::AnyAsJson)
     }
 
     /// The view strips the names it is given (and the email is matched case-insensitively).

@@ -20,10 +20,10 @@ pub mod decode {
     use crate::error::Error;
     use crate::state::AppState;
     use crate::web::request::ApiRequest;
-    use crate::wire::reading::{bearer_first, Body};
+    use crate::wire::reading::{bearer_first, Accept, Body};
 
     fn read(req: &ApiRequest) -> Result<Body, Error> {
-        Ok(Body::read(req, false)?
+        Ok(Body::read(req, Accept::Json)?
             .alias("device_id", "deviceId")
             .alias("refresh_token", "refreshToken")
             .alias("display_name", "displayName"))

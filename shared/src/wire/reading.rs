@@ -11,6 +11,17 @@ use crate::store::UserRecord;
 use crate::web::request::ApiRequest;
 use crate::web::response::ApiResponse;
 
+/// How a profile's server read its bodies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accept {
+    /// JSON, as the native format (`Content-Type` JSON or absent).
+    Json,
+    /// JSON or `application/x-www-form-urlencoded` (Django REST framework's parsers).
+    JsonOrForm,
+    /// JSON whatever the `Content-Type` says (django-ninja).
+    AnyAsJson,
+}
+
 /// A profile's request body being read: its fields, and the errors found in its own terms.
 #[derive(Debug, Default)]
 pub struct Body {
@@ -19,20 +30,23 @@ pub struct Body {
 }
 
 impl Body {
-    /// The body as a JSON object (an empty body as `{}`), and where `form_ok` also as
-    /// `application/x-www-form-urlencoded` (Django REST framework's parsers). The edge checks
-    /// of the native format apply: size, media type, an object.
-    pub fn read(req: &ApiRequest, form_ok: bool) -> Result<Body, Error> {
+    /// The body as a JSON object (an empty body as `{}`), as `accept` reads it. The edge checks
+    /// of the native format apply: size, media type (unless any is taken), an object.
+    pub fn read(req: &ApiRequest, accept: Accept) -> Result<Body, Error> {
         let is_form = req.header(header::CONTENT_TYPE).is_some_and(|ct| {
             ct.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/x-www-form-urlencoded")
         });
-        let fields = if form_ok && is_form {
-            if req.body.len() > crate::web::body::MAX_BODY_BYTES {
-                return Err(Error::PayloadTooLarge);
+        let fields = match accept {
+            Accept::JsonOrForm if is_form => {
+                if req.body.len() > crate::web::body::MAX_BODY_BYTES {
+                    return Err(Error::PayloadTooLarge);
+                }
+                form_urlencoded::parse(&req.body)
+                    .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+                    .collect()
             }
-            form_urlencoded::parse(&req.body).map(|(k, v)| (k.into_owned(), Value::String(v.into_owned()))).collect()
-        } else {
-            req.json_object(true)?.into_map()
+            Accept::Json | Accept::JsonOrForm => req.json_object(true)?.into_map(),
+            Accept::AnyAsJson => req.json_object_of_any_type(true)?.into_map(),
         };
         Ok(Body { fields, errors: FieldErrors::new() })
     }

@@ -20,7 +20,7 @@ pub mod decode {
     use crate::error::Error;
     use crate::state::AppState;
     use crate::web::request::ApiRequest;
-    use crate::wire::reading::{bearer_first, Body};
+    use crate::wire::reading::{bearer_first, Accept, Body};
 
     /// Its one message when any of `fields` is missing, reported as a validation failure.
     fn require_all(body: &mut Body, fields: &[&str], message: &str) {
@@ -30,7 +30,7 @@ pub mod decode {
     }
 
     pub fn decode_register(_state: &AppState, req: &ApiRequest) -> Result<ApiRequest, Error> {
-        let mut body = Body::read(req, false)?;
+        let mut body = Body::read(req, Accept::Json)?;
         require_all(&mut body, &["username", "email", "password"], "Username, email, and password are required");
         body.keep(&["username", "email", "password", "firstName", "lastName"])
             .rename("firstName", "first_name")
@@ -39,14 +39,14 @@ pub mod decode {
     }
 
     pub fn decode_login(_state: &AppState, req: &ApiRequest) -> Result<ApiRequest, Error> {
-        let mut body = Body::read(req, false)?;
+        let mut body = Body::read(req, Accept::Json)?;
         require_all(&mut body, &["email", "password"], "Email and password are required");
         body.keep(&["email", "password"]).native(req, Error::Validation)
     }
 
     pub fn decode_update(state: &AppState, req: &ApiRequest) -> Result<ApiRequest, Error> {
         bearer_first(state, req)?;
-        Body::read(req, false)?
+        Body::read(req, Accept::Json)?
             .keep(&["firstName", "lastName", "preferences"])
             .rename("firstName", "first_name")
             .rename("lastName", "last_name")

@@ -18,7 +18,7 @@ pub mod decode {
     use crate::error::Error;
     use crate::state::AppState;
     use crate::web::request::ApiRequest;
-    use crate::wire::reading::Body;
+    use crate::wire::reading::{Accept, Body};
 
     /// DRF's messages for a missing or blank field.
     fn required(body: &mut Body, fields: &[&str]) {
@@ -41,19 +41,19 @@ pub mod decode {
     }
 
     pub fn decode_token(_state: &AppState, req: &ApiRequest) -> Result<ApiRequest, Error> {
-        let mut body = Body::read(req, true)?;
+        let mut body = Body::read(req, Accept::JsonOrForm)?;
         required(&mut body, &["username", "password"]);
         body.keep(&["username", "password"]).native(req, Error::Schema)
     }
 
     pub fn decode_refresh(_state: &AppState, req: &ApiRequest) -> Result<ApiRequest, Error> {
-        let mut body = Body::read(req, true)?;
+        let mut body = Body::read(req, Accept::JsonOrForm)?;
         required(&mut body, &["refresh"]);
         body.keep(&["refresh"]).rename("refresh", "refresh_token").native(req, Error::Schema)
     }
 
     pub fn decode_verify(_state: &AppState, req: &ApiRequest) -> Result<ApiRequest, Error> {
-        let mut body = Body::read(req, true)?;
+        let mut body = Body::read(req, Accept::JsonOrForm)?;
         required(&mut body, &["token"]);
         body.keep(&["token"]).native(req, Error::Schema)
     }
@@ -61,7 +61,7 @@ pub mod decode {
     /// The real view names both fields whenever either is missing or empty, without a full
     /// stop; its clients match on that text.
     pub fn decode_register(_state: &AppState, req: &ApiRequest) -> Result<ApiRequest, Error> {
-        let mut body = Body::read(req, true)?;
+        let mut body = Body::read(req, Accept::JsonOrForm)?;
         if !(body.filled("username") && body.filled("password")) {
             body.error("username", "This field is required");
             body.error("password", "This field is required");

@@ -20,7 +20,7 @@ pub mod decode {
     use crate::error::Error;
     use crate::state::AppState;
     use crate::web::request::ApiRequest;
-    use crate::wire::reading::{bearer_first, Body};
+    use crate::wire::reading::{bearer_first, Accept, Body};
 
     /// Laravel's `required` rule: "The password confirmation field is required."
     fn required(body: &mut Body, fields: &[&str]) {
@@ -40,26 +40,29 @@ pub mod decode {
     }
 
     pub fn decode_signup(_state: &AppState, req: &ApiRequest) -> Result<ApiRequest, Error> {
-        let mut body = Body::read(req, false)?;
+        let mut body = Body::read(req, Accept::Json)?;
         required(&mut body, &["name", "email", "password"]);
         confirmed(&mut body, "password");
         body.keep(&["name", "email", "password", "role"]).rename("name", "display_name").native(req, Error::Validation)
     }
 
     pub fn decode_login(_state: &AppState, req: &ApiRequest) -> Result<ApiRequest, Error> {
-        let mut body = Body::read(req, false)?;
+        let mut body = Body::read(req, Accept::Json)?;
         required(&mut body, &["email", "password"]);
         body.keep(&["email", "password"]).native(req, Error::Validation)
     }
 
     pub fn decode_update(state: &AppState, req: &ApiRequest) -> Result<ApiRequest, Error> {
         bearer_first(state, req)?;
-        Body::read(req, false)?.keep(&["name", "email"]).rename("name", "display_name").native(req, Error::Validation)
+        Body::read(req, Accept::Json)?
+            .keep(&["name", "email"])
+            .rename("name", "display_name")
+            .native(req, Error::Validation)
     }
 
     pub fn decode_change_password(state: &AppState, req: &ApiRequest) -> Result<ApiRequest, Error> {
         bearer_first(state, req)?;
-        let mut body = Body::read(req, false)?;
+        let mut body = Body::read(req, Accept::Json)?;
         required(&mut body, &["current_password", "new_password"]);
         confirmed(&mut body, "new_password");
         body.keep(&["current_password", "new_password"]).native(req, Error::Validation)
