@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
     let req = bookshelf::edge::lambda::from_lambda(event);
     let _ = format!("{req:?}");
     let _ = (req.bearer_token(), req.user_agent(), req.json_object(true).map(|o| o.finish()));
-    let _ = bookshelf::wire::reading::Body::read(&req, true).map(|body| body.fields.len());
+    let _ = bookshelf::wire::reading::Body::read(&req, bookshelf::wire::reading::Accept::JsonOrForm).map(|body| body.fields.len());
     if let Resolution::Found(spec, params) = resolve(&req.method, &req.path, enabled) {
         let _ = (spec.route.rate().scope(), spec.route.profile(), params.get("id").map(|id| id.parse::<uuid::Uuid>()));
     }
