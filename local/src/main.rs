@@ -71,7 +71,11 @@ async fn run() -> Result<(), String> {
     let number = |name: &str, default: u32| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
     let rate = number("LOCAL_USAGE_PLAN_RATE", USAGE_PLAN_RATE);
     let burst = number("LOCAL_USAGE_PLAN_BURST", USAGE_PLAN_BURST);
-    let api = Arc::new(LocalApi::new(Arc::new(state), api_key, rate, burst));
+    let admin_key = std::env::var("LOCAL_ADMIN_KEY")
+        .ok()
+        .filter(|k| !k.is_empty())
+        .unwrap_or_else(|| bookshelf_local::server::DEFAULT_ADMIN_KEY.into());
+    let api = Arc::new(LocalApi::new(Arc::new(state), api_key, rate, burst).with_admin_key(admin_key));
     api.serve(listener, shutdown_signal()).await;
     tracing::info!("stopped");
     Ok(())

@@ -9,11 +9,12 @@ use std::sync::Arc;
 use bookshelf::edge::{authorizer, cors, dispatch, example_app};
 use bookshelf::error::{Error, Limit};
 use bookshelf::profile::Profile;
-use bookshelf::routes::{self, Resolution};
+use bookshelf::routes::{self, Gate, Resolution};
 use bookshelf::state::AppState;
 use bookshelf::web::body::MAX_BODY_BYTES;
-use bookshelf::web::request::ApiRequest;
+use bookshelf::web::request::{parse_query, ApiRequest};
 use bookshelf::web::response::ApiResponse;
+use aws_lc_rs::constant_time::verify_slices_are_equal;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use http::Method;
 use http_body_util::{BodyExt, Full, Limited};
@@ -26,9 +27,17 @@ use tokio::net::TcpListener;
 pub struct LocalApi {
     pub state: Arc<AppState>,
     pub api_key: String,
+    /// `LOCAL_ADMIN_KEY`: what `x-admin-key` must be on the admin routes.
+    pub admin_key: String,
     /// The API Gateway usage plan's per-key throttle (steady rate and burst), emulated.
     usage_plan: DefaultDirectRateLimiter,
 }
+
+/// `LOCAL_ADMIN_KEY` unless set.
+pub const DEFAULT_ADMIN_KEY: &str = "local-admin-key";
+/// Who the audit log names as the caller of a local admin request.
+pub const LOCAL_ADMIN: &str = "local-admin";
+const ADMIN_KEY_NEEDED: &str = "Admin routes need the x-admin-key header (AWS_IAM when deployed).";
 
 /// The usage plan of `template.yaml`: 50 requests/s per key, bursts of 100.
 pub const USAGE_PLAN_RATE: u32 = 50;
@@ -38,7 +47,18 @@ impl LocalApi {
     pub fn new(state: Arc<AppState>, api_key: String, rate_per_second: u32, burst: u32) -> Self {
         let rate = NonZeroU32::new(rate_per_second).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
-        LocalApi { state, api_key, usage_plan: RateLimiter::direct(Quota::per_second(rate).allow_burst(burst)) }
+        LocalApi {
+            state,
+            api_key,
+            admin_key: DEFAULT_ADMIN_KEY.to_owned(),
+            usage_plan: RateLimiter::direct(Quota::per_second(rate).allow_burst(burst)),
+        }
+    }
+
+    /// The same server with another admin key.
+    pub fn with_admin_key(mut self, admin_key: String) -> Self {
+        self.admin_key = admin_key;
+        self
     }
 
     /// Serves connections until `shutdown` completes.
@@ -145,6 +165,7 @@ impl LocalApi {
     async fn route(&self, req: hyper::Request<Incoming>, peer: SocketAddr, request_id: &str) -> ApiResponse {
         let method = req.method().clone();
         let path = req.uri().path().to_owned();
+        let query = req.uri().query().map(parse_query).unwrap_or_default();
         if path == "/app" || path.starts_with("/app/") {
             let response = self.example_app(&method, &path, req.headers(), peer, request_id).await;
             tracing::info!(request_id, method = %method, path = %path, status = response.status.as_u16(), "request");
@@ -163,8 +184,22 @@ impl LocalApi {
         };
         // API Gateway checks the key before anything reaches a function; so do we. Profile
         // routes need it only where the deployment says so (`ProfileRoutesRequireApiKey`).
-        let needs_key =
-            spec.api_key || (spec.profile != Profile::Bookshelf && self.state.config.profile_routes_require_api_key);
+        let needs_key = spec.gate == Gate::ApiKey
+            || (spec.gate == Gate::Open
+                && spec.profile != Profile::Bookshelf
+                && self.state.config.profile_routes_require_api_key);
+        // AWS_IAM in API Gateway; here the admin key stands in for a signature.
+        let caller = match spec.gate {
+            Gate::Iam => {
+                let key = req.headers().get("x-admin-key").and_then(|v| v.to_str().ok());
+                let matches = |key: &str| verify_slices_are_equal(key.as_bytes(), self.admin_key.as_bytes()).is_ok();
+                if !key.is_some_and(matches) {
+                    return early(Error::Forbidden(ADMIN_KEY_NEEDED));
+                }
+                Some(LOCAL_ADMIN.to_owned())
+            }
+            Gate::ApiKey | Gate::Open => None,
+        };
         if needs_key {
             let key = req.headers().get("x-api-key").and_then(|v| v.to_str().ok());
             if key != Some(self.api_key.as_str()) {
@@ -190,6 +225,8 @@ impl LocalApi {
             request_id: request_id.to_owned(),
             profile: spec.profile,
             origin,
+            query,
+            caller,
         };
         dispatch::respond(Arc::clone(&self.state), spec.route, api_request).await
     }

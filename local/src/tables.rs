@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, TimeToLiveSpecification,
 };
 use aws_sdk_dynamodb::Client;
 use serde_yaml_ng::Value;
@@ -24,6 +25,22 @@ pub struct TableSchema {
     pub attributes: Vec<(String, String)>,
     pub keys: Vec<(String, String)>,
     pub ttl_attribute: Option<String>,
+    pub indexes: Vec<IndexSchema>,
+}
+
+/// A global secondary index: its name, keys and projection type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexSchema {
+    pub name: String,
+    pub keys: Vec<(String, String)>,
+    pub projection: String,
+}
+
+/// `(AttributeName, KeyType)` of each element of a `KeySchema`.
+fn key_schema(list: &[Value]) -> Result<Vec<(String, String)>, TableError> {
+    list.iter()
+        .map(|k| Ok((text(&k["AttributeName"], "AttributeName")?, text(&k["KeyType"], "KeyType")?)))
+        .collect()
 }
 
 fn text(value: &Value, what: &str) -> Result<String, TableError> {
@@ -43,17 +60,22 @@ pub fn schemas(template: &str) -> Result<Vec<TableSchema>, TableError> {
         let logical_id = text(id, "a logical id")?;
         let props =
             resource.get("Properties").ok_or_else(|| TableError::Template(format!("{logical_id}: no Properties")))?;
-        if props.get("GlobalSecondaryIndexes").is_some() || props.get("LocalSecondaryIndexes").is_some() {
-            return Err(TableError::Template(format!("{logical_id}: secondary indexes are not supported locally yet")));
+        if props.get("LocalSecondaryIndexes").is_some() {
+            return Err(TableError::Template(format!("{logical_id}: local secondary indexes are not supported locally")));
         }
         let list = |name: &str| props.get(name).and_then(Value::as_sequence).cloned().unwrap_or_default();
         let attributes = list("AttributeDefinitions")
             .iter()
             .map(|a| Ok((text(&a["AttributeName"], "AttributeName")?, text(&a["AttributeType"], "AttributeType")?)))
             .collect::<Result<_, TableError>>()?;
-        let keys = list("KeySchema")
+        let keys = key_schema(&list("KeySchema"))?;
+        let indexes = list("GlobalSecondaryIndexes")
             .iter()
-            .map(|k| Ok((text(&k["AttributeName"], "AttributeName")?, text(&k["KeyType"], "KeyType")?)))
+            .map(|index| {
+                let keys = key_schema(index["KeySchema"].as_sequence().map(Vec::as_slice).unwrap_or_default())?;
+                let projection = text(&index["Projection"]["ProjectionType"], "Projection.ProjectionType")?;
+                Ok(IndexSchema { name: text(&index["IndexName"], "IndexName")?, keys, projection })
+            })
             .collect::<Result<_, TableError>>()?;
         let ttl_attribute = match props.get("TimeToLiveSpecification") {
             Some(ttl) if ttl.get("Enabled").and_then(Value::as_bool) == Some(true) => {
@@ -61,7 +83,7 @@ pub fn schemas(template: &str) -> Result<Vec<TableSchema>, TableError> {
             }
             _ => None,
         };
-        tables.push(TableSchema { logical_id, attributes, keys, ttl_attribute });
+        tables.push(TableSchema { logical_id, attributes, keys, ttl_attribute, indexes });
     }
     Ok(tables)
 }
@@ -87,13 +109,24 @@ pub async fn create(client: &Client, name: &str, schema: &TableSchema) -> Result
             .map_err(|e| dynamo(&e))?;
         request = request.attribute_definitions(definition);
     }
-    for (attribute, kind) in &schema.keys {
-        let element = KeySchemaElement::builder()
-            .attribute_name(attribute)
-            .key_type(KeyType::from(kind.as_str()))
+    let elements = |keys: &[(String, String)]| {
+        keys.iter()
+            .map(|(attribute, kind)| {
+                KeySchemaElement::builder().attribute_name(attribute).key_type(KeyType::from(kind.as_str())).build()
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| dynamo(&e))
+    };
+    request = request.set_key_schema(Some(elements(&schema.keys)?));
+    for index in &schema.indexes {
+        let projection = Projection::builder().projection_type(ProjectionType::from(index.projection.as_str())).build();
+        let index = GlobalSecondaryIndex::builder()
+            .index_name(&index.name)
+            .set_key_schema(Some(elements(&index.keys)?))
+            .projection(projection)
             .build()
             .map_err(|e| dynamo(&e))?;
-        request = request.key_schema(element);
+        request = request.global_secondary_indexes(index);
     }
     // DynamoDB Local may accept connections a moment before it serves requests.
     let mut attempt = 0;
@@ -135,5 +168,9 @@ mod tests {
         let table = auth_table(template).expect("table");
         assert_eq!(table.keys, vec![("pk".into(), "HASH".into()), ("sk".into(), "RANGE".into())]);
         assert_eq!(table.ttl_attribute.as_deref(), Some("ttl"));
+        let index = &table.indexes[0];
+        assert_eq!(index.name, bookshelf::store::USERS_BY_CREATED);
+        assert_eq!(index.keys, vec![("kind".into(), "HASH".into()), ("created_at".into(), "RANGE".into())]);
+        assert_eq!(index.projection, "KEYS_ONLY");
     }
 }

@@ -84,6 +84,12 @@ pub fn rfc3339(at: UnixMs) -> String {
     at.format(&format).unwrap_or_default()
 }
 
+/// An RFC 3339 time (any offset), to the millisecond.
+pub fn parse_rfc3339(raw: &str) -> Option<UnixMs> {
+    let at = time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339).ok()?;
+    Some(UnixMs::from_ms((at.unix_timestamp_nanos() / 1_000_000) as i64))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,6 +97,8 @@ mod tests {
     #[test]
     fn times_are_rfc3339_utc_with_z() {
         assert_eq!(rfc3339(UnixMs::from_ms(1_795_000_000_123)), "2026-11-18T11:06:40.123Z");
+        assert_eq!(parse_rfc3339("2026-11-18T12:06:40.123+01:00"), Some(UnixMs::from_ms(1_795_000_000_123)));
+        assert_eq!(parse_rfc3339("yesterday"), None);
     }
 
     #[test]

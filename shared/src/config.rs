@@ -107,6 +107,11 @@ pub struct Config {
     pub profile_settings: ProfileSettings,
     /// `SELF_ASSIGNABLE_ROLES`: roles a profile that lets clients pick one may accept.
     pub self_assignable_roles: Vec<String>,
+    /// `TIERS`: the tiers the back office may give a user (`free` always among them).
+    pub tiers: Vec<String>,
+    /// `ROLES`: the roles the back office may give a user (`reader` and every self-assignable
+    /// role always among them).
+    pub roles: Vec<String>,
     /// `PROFILE_ROUTES_REQUIRE_API_KEY`: whether profile routes need `x-api-key` too (the
     /// local server's copy of the stack parameter `ProfileRoutesRequireApiKey`).
     pub profile_routes_require_api_key: bool,
@@ -258,12 +263,9 @@ impl Config {
             profiles: Profiles::parse(&get("API_PROFILES").unwrap_or_default())
                 .map_err(|reason| invalid("API_PROFILES", &reason))?,
             profile_settings,
-            self_assignable_roles: get("SELF_ASSIGNABLE_ROLES")
-                .unwrap_or_else(|| crate::domain::DEFAULT_ROLE.to_owned())
-                .split(',')
-                .map(|r| r.trim().to_owned())
-                .filter(|r| !r.is_empty())
-                .collect(),
+            self_assignable_roles: list(get("SELF_ASSIGNABLE_ROLES"), crate::domain::DEFAULT_ROLE),
+            tiers: list(get("TIERS"), DEFAULT_TIERS),
+            roles: list(get("ROLES"), DEFAULT_ROLES),
             profile_routes_require_api_key: read.flag("PROFILE_ROUTES_REQUIRE_API_KEY", false)?,
             login_failure_floor: Duration::from_millis(u64::from(read.count_or_zero("LOGIN_FAILURE_FLOOR_MS", 1_500)?)),
             authorizer_optional_routes: match get("AUTHORIZER_OPTIONAL_ROUTES") {
@@ -281,11 +283,37 @@ impl Config {
                     .collect::<Result<_, _>>()?,
             },
         };
+        if !config.tiers.iter().any(|t| t == crate::domain::DEFAULT_TIER) {
+            return Err(invalid("TIERS", "must include free, the tier of every new account"));
+        }
+        if let Some(role) = std::iter::once(crate::domain::DEFAULT_ROLE)
+            .chain(config.self_assignable_roles.iter().map(String::as_str))
+            .find(|role| !config.roles.iter().any(|r| r == role))
+        {
+            return Err(invalid("ROLES", &format!("must include {role} (the default or a self-assignable role)")));
+        }
         if config.dynamodb_endpoint.is_none() && config.aws_region.is_none() {
             return Err(invalid("AWS_REGION", "required outside Lambda unless DYNAMODB_ENDPOINT is set"));
         }
         Ok(config)
     }
+}
+
+/// The back office's tiers by default: BookWish's.
+pub const DEFAULT_TIERS: &str = "free,premium,bookstore,admin";
+/// The back office's roles by default: readers, and the staff and admins Book Corners shows as
+/// `is_staff`.
+pub const DEFAULT_ROLES: &str = "reader,staff,admin";
+
+/// A comma list, `default` when unset.
+fn list(value: Option<String>, default: &str) -> Vec<String> {
+    value
+        .as_deref()
+        .unwrap_or(default)
+        .split(',')
+        .map(|item| item.trim().to_owned())
+        .filter(|item| !item.is_empty())
+        .collect()
 }
 
 fn is_secret_arn(value: &str) -> bool {

@@ -47,6 +47,10 @@ pub enum Error {
     /// `refresh_token_reused`: a rotated refresh token replayed; the session is revoked.
     #[error("refresh token reused")]
     RefreshTokenReused,
+    /// `account_disabled`: the back office disabled this account (told only to a caller who
+    /// proved to be its owner: the right password, a live refresh or reset token, its device).
+    #[error("account disabled")]
+    AccountDisabled,
     /// `forbidden`: the caller may not do this; the text says why.
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
@@ -126,6 +130,7 @@ pub const CODES: &[&str] = &[
     "token_expired",
     "invalid_refresh_token",
     "refresh_token_reused",
+    "account_disabled",
     "forbidden",
     "invalid_api_key",
     "not_found",
@@ -155,6 +160,7 @@ impl Error {
             TokenExpired => "token_expired",
             InvalidRefreshToken => "invalid_refresh_token",
             RefreshTokenReused => "refresh_token_reused",
+            AccountDisabled => "account_disabled",
             Forbidden(_) => "forbidden",
             InvalidApiKey => "invalid_api_key",
             NotFound => "not_found",
@@ -241,6 +247,7 @@ pub(crate) mod tests {
             TokenExpired,
             InvalidRefreshToken,
             RefreshTokenReused,
+            AccountDisabled,
             Forbidden("f"),
             InvalidApiKey,
             NotFound,
@@ -267,6 +274,7 @@ pub(crate) mod tests {
                 | TokenExpired
                 | InvalidRefreshToken
                 | RefreshTokenReused
+                | AccountDisabled
                 | Forbidden(_)
                 | InvalidApiKey
                 | NotFound

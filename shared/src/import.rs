@@ -86,9 +86,9 @@ pub fn parse_line(line: &str, now: UnixMs) -> Result<ImportedUser, String> {
     }
     let created_at = match text("created_at")? {
         None => now,
-        Some(raw) => time::OffsetDateTime::parse(&raw, &time::format_description::well_known::Rfc3339)
-            .map(|at| UnixMs::from_ms((at.unix_timestamp_nanos() / 1_000_000) as i64))
-            .map_err(|_| "`created_at` must be an RFC 3339 time".to_owned())?,
+        Some(raw) => {
+            crate::clock::parse_rfc3339(&raw).ok_or_else(|| "`created_at` must be an RFC 3339 time".to_owned())?
+        }
     };
     let email_verified = match map.remove("email_verified") {
         None | Some(Value::Null) => false,

@@ -78,6 +78,21 @@ impl Account {
     }
 }
 
+/// A user as the back office sees it: the whole record but its password hash, with its live
+/// sessions counted where the answer shows them.
+#[derive(Debug)]
+pub struct AdminUser {
+    pub user: Box<UserRecord>,
+    pub sessions: Option<usize>,
+}
+
+/// Users found or listed by the back office, and where the next page starts (opaque).
+#[derive(Debug)]
+pub struct UserList {
+    pub users: Vec<UserRecord>,
+    pub next_cursor: Option<String>,
+}
+
 /// A password was changed: every other session ended, and the caller either holds a new
 /// session or (where its profile keeps it) still holds its own.
 #[derive(Debug)]

@@ -25,12 +25,25 @@ pub struct RouteSpec {
     /// `{name}` segments match one path segment and become path parameters.
     pub path: &'static str,
     pub route: Route,
-    pub api_key: bool,
+    /// What API Gateway requires before the request reaches a function.
+    pub gate: Gate,
     /// The binary (and SAM `BuildProperties.Binary`) that serves this route in AWS.
     pub function: &'static str,
     pub rate: RatePolicy,
     /// The profile it belongs to, whose wire format its outcomes and failures are written in.
     pub profile: Profile,
+}
+
+/// What API Gateway checks before a route's function runs (the local server checks the same).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    /// The public API's `x-api-key` (and its usage plan).
+    ApiKey,
+    /// Nothing (public documents; profile routes unless `ProfileRoutesRequireApiKey`).
+    Open,
+    /// A SigV4 signature of an IAM principal allowed `execute-api:Invoke` on the route (the
+    /// admin API); locally, `x-admin-key`. The API key never opens it.
+    Iam,
 }
 
 /// Which requests of a route count against a per-IP window.
@@ -71,7 +84,7 @@ pub const API_PREFIX: &str = "/api/v1/auth";
 macro_rules! routes {
     ($(
         $route:ident: $method:ident $path:literal,
-        key: $key:literal, function: $function:literal, rate: $rate:expr, profile: $profile:ident,
+        gate: $gate:ident, function: $function:literal, rate: $rate:expr, profile: $profile:ident,
         $entry:ident => $handler:path $(, decode: $decode:path)?;
     )*) => {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -86,7 +99,7 @@ macro_rules! routes {
                 method: stringify!($method),
                 path: $path,
                 route: Route::$route,
-                api_key: $key,
+                gate: Gate::$gate,
                 function: $function,
                 rate: $rate,
                 profile: Profile::$profile,
@@ -137,159 +150,179 @@ use RateScope as S;
 
 routes! {
     Register: POST "/api/v1/auth/register",
-        key: true, function: "register", rate: EveryRequest(S::Register), profile: Bookshelf,
+        gate: ApiKey, function: "register", rate: EveryRequest(S::Register), profile: Bookshelf,
         register => crate::handlers::register::handle;
     Login: POST "/api/v1/auth/login",
-        key: true, function: "login", rate: InHandler(S::Login), profile: Bookshelf,
+        gate: ApiKey, function: "login", rate: InHandler(S::Login), profile: Bookshelf,
         login => crate::handlers::login::handle;
     Refresh: POST "/api/v1/auth/refresh",
-        key: true, function: "refresh", rate: RefusedTokens(S::Refresh), profile: Bookshelf,
+        gate: ApiKey, function: "refresh", rate: RefusedTokens(S::Refresh), profile: Bookshelf,
         refresh => crate::handlers::refresh::handle;
     Verify: POST "/api/v1/auth/verify",
-        key: true, function: "verify", rate: RefusedTokens(S::Verify), profile: Bookshelf,
+        gate: ApiKey, function: "verify", rate: RefusedTokens(S::Verify), profile: Bookshelf,
         verify => crate::handlers::verify::handle;
     Logout: POST "/api/v1/auth/logout",
-        key: true, function: "logout", rate: Unlimited, profile: Bookshelf,
+        gate: ApiKey, function: "logout", rate: Unlimited, profile: Bookshelf,
         logout => crate::handlers::logout::handle;
     GetMe: GET "/api/v1/auth/me",
-        key: true, function: "get-me", rate: Unlimited, profile: Bookshelf,
+        gate: ApiKey, function: "get-me", rate: Unlimited, profile: Bookshelf,
         get_me => crate::handlers::me::get;
     UpdateMe: PATCH "/api/v1/auth/me",
-        key: true, function: "update-me", rate: EveryRequest(S::UpdateProfile), profile: Bookshelf,
+        gate: ApiKey, function: "update-me", rate: EveryRequest(S::UpdateProfile), profile: Bookshelf,
         update_me => crate::handlers::me::update;
     DeleteMe: DELETE "/api/v1/auth/me",
-        key: true, function: "delete-me", rate: EveryRequest(S::DeleteAccount), profile: Bookshelf,
+        gate: ApiKey, function: "delete-me", rate: EveryRequest(S::DeleteAccount), profile: Bookshelf,
         delete_me => crate::handlers::me::delete;
     ChangePassword: POST "/api/v1/auth/password",
-        key: true, function: "change-password", rate: EveryRequest(S::Password), profile: Bookshelf,
+        gate: ApiKey, function: "change-password", rate: EveryRequest(S::Password), profile: Bookshelf,
         change_password => crate::handlers::password::change;
     ListSessions: GET "/api/v1/auth/sessions",
-        key: true, function: "list-sessions", rate: Unlimited, profile: Bookshelf,
+        gate: ApiKey, function: "list-sessions", rate: Unlimited, profile: Bookshelf,
         list_sessions => crate::handlers::sessions::list;
     DeleteSession: DELETE "/api/v1/auth/sessions/{id}",
-        key: true, function: "delete-session", rate: Unlimited, profile: Bookshelf,
+        gate: ApiKey, function: "delete-session", rate: Unlimited, profile: Bookshelf,
         delete_session => crate::handlers::sessions::delete;
     Guest: POST "/api/v1/auth/guest",
-        key: true, function: "guest", rate: EveryRequest(S::Guest), profile: Bookshelf,
+        gate: ApiKey, function: "guest", rate: EveryRequest(S::Guest), profile: Bookshelf,
         guest => crate::handlers::guest::create;
     GuestUpgrade: POST "/api/v1/auth/guest/upgrade",
-        key: true, function: "guest-upgrade", rate: EveryRequest(S::Upgrade), profile: Bookshelf,
+        gate: ApiKey, function: "guest-upgrade", rate: EveryRequest(S::Upgrade), profile: Bookshelf,
         guest_upgrade => crate::handlers::guest::upgrade;
     RequestVerification: POST "/api/v1/auth/email/verification",
-        key: true, function: "request-verification", rate: EveryRequest(S::Verification), profile: Bookshelf,
+        gate: ApiKey, function: "request-verification", rate: EveryRequest(S::Verification), profile: Bookshelf,
         request_verification => crate::handlers::email::request_verification;
     VerifyEmail: POST "/api/v1/auth/email/verify",
-        key: true, function: "verify-email", rate: EveryRequest(S::EmailVerify), profile: Bookshelf,
+        gate: ApiKey, function: "verify-email", rate: EveryRequest(S::EmailVerify), profile: Bookshelf,
         verify_email => crate::handlers::email::verify_email;
     ForgotPassword: POST "/api/v1/auth/password/forgot",
-        key: true, function: "forgot-password", rate: EveryRequest(S::Forgot), profile: Bookshelf,
+        gate: ApiKey, function: "forgot-password", rate: EveryRequest(S::Forgot), profile: Bookshelf,
         forgot_password => crate::handlers::email::forgot;
     ResetPassword: POST "/api/v1/auth/password/reset",
-        key: true, function: "reset-password", rate: EveryRequest(S::Reset), profile: Bookshelf,
+        gate: ApiKey, function: "reset-password", rate: EveryRequest(S::Reset), profile: Bookshelf,
         reset_password => crate::handlers::email::reset;
     Jwks: GET "/.well-known/jwks.json",
-        key: false, function: "jwks", rate: Unlimited, profile: Bookshelf,
+        gate: Open, function: "jwks", rate: Unlimited, profile: Bookshelf,
         jwks => crate::handlers::jwks::handle;
     OpenidConfiguration: GET "/.well-known/openid-configuration",
-        key: false, function: "openid-configuration", rate: Unlimited, profile: Bookshelf,
+        gate: Open, function: "openid-configuration", rate: Unlimited, profile: Bookshelf,
         openid_configuration => crate::handlers::jwks::discovery;
 
     // Book Corners (profiles.md, `book-corners`).
     BookCornersRegister: POST "/api/v1/auth/register",
-        key: false, function: "register", rate: EveryRequest(S::Register), profile: BookCorners,
+        gate: Open, function: "register", rate: EveryRequest(S::Register), profile: BookCorners,
         book_corners_register => crate::handlers::register::handle, decode: bc::decode_register;
     BookCornersLogin: POST "/api/v1/auth/login",
-        key: false, function: "login", rate: InHandler(S::Login), profile: BookCorners,
+        gate: Open, function: "login", rate: InHandler(S::Login), profile: BookCorners,
         book_corners_login => crate::handlers::login::handle, decode: bc::decode_login;
     BookCornersRefresh: POST "/api/v1/auth/refresh",
-        key: false, function: "refresh", rate: RefusedTokens(S::Refresh), profile: BookCorners,
+        gate: Open, function: "refresh", rate: RefusedTokens(S::Refresh), profile: BookCorners,
         book_corners_refresh => crate::handlers::refresh::handle, decode: bc::decode_refresh;
     BookCornersMe: GET "/api/v1/auth/me",
-        key: false, function: "get-me", rate: Unlimited, profile: BookCorners,
+        gate: Open, function: "get-me", rate: Unlimited, profile: BookCorners,
         book_corners_me => crate::handlers::me::get;
 
     // The session-style API (`session-api`).
     SessionApiRegister: POST "/api/v1/auth/register",
-        key: false, function: "register", rate: EveryRequest(S::Register), profile: SessionApi,
+        gate: Open, function: "register", rate: EveryRequest(S::Register), profile: SessionApi,
         session_api_register => crate::handlers::register::handle, decode: sa::decode_register;
     SessionApiLogin: POST "/api/v1/auth/login",
-        key: false, function: "login", rate: InHandler(S::Login), profile: SessionApi,
+        gate: Open, function: "login", rate: InHandler(S::Login), profile: SessionApi,
         session_api_login => crate::handlers::login::handle, decode: sa::decode_login;
     SessionApiLogout: POST "/api/v1/auth/logout",
-        key: false, function: "logout", rate: Unlimited, profile: SessionApi,
+        gate: Open, function: "logout", rate: Unlimited, profile: SessionApi,
         session_api_logout => crate::handlers::logout::handle, decode: crate::wire::reading::without_body;
     SessionApiMe: GET "/api/v1/auth/me",
-        key: false, function: "get-me", rate: Unlimited, profile: SessionApi,
+        gate: Open, function: "get-me", rate: Unlimited, profile: SessionApi,
         session_api_me => crate::handlers::me::get;
     SessionApiUpdateMe: PATCH "/api/v1/auth/me",
-        key: false, function: "update-me", rate: EveryRequest(S::UpdateProfile), profile: SessionApi,
+        gate: Open, function: "update-me", rate: EveryRequest(S::UpdateProfile), profile: SessionApi,
         session_api_update_me => crate::handlers::me::update, decode: sa::decode_update;
 
     // Universal Bookshelf (`universal-bookshelf`).
     UniversalSignup: POST "/api/signup",
-        key: false, function: "register", rate: EveryRequest(S::Register), profile: UniversalBookshelf,
+        gate: Open, function: "register", rate: EveryRequest(S::Register), profile: UniversalBookshelf,
         universal_signup => crate::handlers::register::handle, decode: ub::decode_signup;
     UniversalLogin: POST "/api/login",
-        key: false, function: "login", rate: InHandler(S::Login), profile: UniversalBookshelf,
+        gate: Open, function: "login", rate: InHandler(S::Login), profile: UniversalBookshelf,
         universal_login => crate::handlers::login::handle, decode: ub::decode_login;
     UniversalLogout: POST "/api/logout",
-        key: false, function: "logout", rate: Unlimited, profile: UniversalBookshelf,
+        gate: Open, function: "logout", rate: Unlimited, profile: UniversalBookshelf,
         universal_logout => crate::handlers::logout::handle, decode: crate::wire::reading::without_body;
     UniversalRefresh: POST "/api/refresh",
-        key: false, function: "refresh", rate: EveryRequest(S::Refresh), profile: UniversalBookshelf,
+        gate: Open, function: "refresh", rate: EveryRequest(S::Refresh), profile: UniversalBookshelf,
         universal_refresh => crate::handlers::refresh::exchange;
     UniversalProfile: GET "/api/user/profile",
-        key: false, function: "get-me", rate: Unlimited, profile: UniversalBookshelf,
+        gate: Open, function: "get-me", rate: Unlimited, profile: UniversalBookshelf,
         universal_profile => crate::handlers::me::get;
     UniversalUpdateProfile: PUT "/api/user/profile",
-        key: false, function: "update-me", rate: EveryRequest(S::UpdateProfile), profile: UniversalBookshelf,
+        gate: Open, function: "update-me", rate: EveryRequest(S::UpdateProfile), profile: UniversalBookshelf,
         universal_update_profile => crate::handlers::me::update, decode: ub::decode_update;
     UniversalChangePassword: PUT "/api/user/change-password",
-        key: false, function: "change-password", rate: EveryRequest(S::Password), profile: UniversalBookshelf,
+        gate: Open, function: "change-password", rate: EveryRequest(S::Password), profile: UniversalBookshelf,
         universal_change_password => crate::handlers::password::change, decode: ub::decode_change_password;
     UniversalVerification: POST "/api/email/verification-notification",
-        key: false, function: "request-verification", rate: EveryRequest(S::Verification), profile: UniversalBookshelf,
+        gate: Open, function: "request-verification", rate: EveryRequest(S::Verification), profile: UniversalBookshelf,
         universal_verification => crate::handlers::email::request_verification, decode: crate::wire::reading::without_body;
 
     // The simplejwt API (`simplejwt`).
     SimplejwtToken: POST "/auth/token",
-        key: false, function: "login", rate: InHandler(S::Login), profile: Simplejwt,
+        gate: Open, function: "login", rate: InHandler(S::Login), profile: Simplejwt,
         simplejwt_token => crate::handlers::login::handle, decode: sj::decode_token;
     SimplejwtRefresh: POST "/auth/token/refresh",
-        key: false, function: "refresh", rate: RefusedTokens(S::Refresh), profile: Simplejwt,
+        gate: Open, function: "refresh", rate: RefusedTokens(S::Refresh), profile: Simplejwt,
         simplejwt_refresh => crate::handlers::refresh::handle, decode: sj::decode_refresh;
     SimplejwtVerify: POST "/auth/token/verify",
-        key: false, function: "verify", rate: RefusedTokens(S::Verify), profile: Simplejwt,
+        gate: Open, function: "verify", rate: RefusedTokens(S::Verify), profile: Simplejwt,
         simplejwt_verify => crate::handlers::verify::handle, decode: sj::decode_verify;
     SimplejwtRegister: POST "/auth/register",
-        key: false, function: "register", rate: EveryRequest(S::Register), profile: Simplejwt,
+        gate: Open, function: "register", rate: EveryRequest(S::Register), profile: Simplejwt,
         simplejwt_register => crate::handlers::register::handle, decode: sj::decode_register;
     SimplejwtGetUser: GET "/auth/getuser",
-        key: false, function: "get-me", rate: Unlimited, profile: Simplejwt,
+        gate: Open, function: "get-me", rate: Unlimited, profile: Simplejwt,
         simplejwt_get_user => crate::handlers::me::get;
 
     // BookWish (`bookwish`).
     BookwishGuest: POST "/auth/guest",
-        key: false, function: "guest", rate: EveryRequest(S::Guest), profile: Bookwish,
+        gate: Open, function: "guest", rate: EveryRequest(S::Guest), profile: Bookwish,
         bookwish_guest => crate::handlers::guest::create, decode: bw::decode_guest;
     BookwishSignup: POST "/auth/signup",
-        key: false, function: "register", rate: EveryRequest(S::Register), profile: Bookwish,
+        gate: Open, function: "register", rate: EveryRequest(S::Register), profile: Bookwish,
         bookwish_signup => crate::handlers::register::handle, decode: bw::decode_signup;
     BookwishLogin: POST "/auth/login",
-        key: false, function: "login", rate: InHandler(S::Login), profile: Bookwish,
+        gate: Open, function: "login", rate: InHandler(S::Login), profile: Bookwish,
         bookwish_login => crate::handlers::login::handle, decode: bw::decode_login;
     BookwishMigrateGuest: POST "/auth/migrate-guest",
-        key: false, function: "guest-upgrade", rate: EveryRequest(S::Upgrade), profile: Bookwish,
+        gate: Open, function: "guest-upgrade", rate: EveryRequest(S::Upgrade), profile: Bookwish,
         bookwish_migrate_guest => crate::handlers::guest::upgrade, decode: bw::decode_migrate;
     BookwishRefresh: POST "/auth/refresh",
-        key: false, function: "refresh", rate: RefusedTokens(S::Refresh), profile: Bookwish,
+        gate: Open, function: "refresh", rate: RefusedTokens(S::Refresh), profile: Bookwish,
         bookwish_refresh => crate::handlers::refresh::handle, decode: bw::decode_refresh;
     BookwishLogout: POST "/auth/logout",
-        key: false, function: "logout", rate: Unlimited, profile: Bookwish,
+        gate: Open, function: "logout", rate: Unlimited, profile: Bookwish,
         bookwish_logout => crate::handlers::logout::handle, decode: bw::decode_logout;
     BookwishMe: GET "/users/me",
-        key: false, function: "get-me", rate: Unlimited, profile: Bookwish,
+        gate: Open, function: "get-me", rate: Unlimited, profile: Bookwish,
         bookwish_me => crate::handlers::me::get;
+
+    // The back office (`/admin/v1`): IAM-signed callers only.
+    AdminListUsers: GET "/admin/v1/users",
+        gate: Iam, function: "admin-list-users", rate: Unlimited, profile: Bookshelf,
+        admin_list_users => crate::handlers::admin::list_users;
+    AdminGetUser: GET "/admin/v1/users/{id}",
+        gate: Iam, function: "admin-get-user", rate: Unlimited, profile: Bookshelf,
+        admin_get_user => crate::handlers::admin::get_user;
+    AdminUpdateUser: PATCH "/admin/v1/users/{id}",
+        gate: Iam, function: "admin-update-user", rate: Unlimited, profile: Bookshelf,
+        admin_update_user => crate::handlers::admin::update_user;
+    AdminDeleteUser: DELETE "/admin/v1/users/{id}",
+        gate: Iam, function: "admin-delete-user", rate: Unlimited, profile: Bookshelf,
+        admin_delete_user => crate::handlers::admin::delete_user;
+    AdminEndSessions: DELETE "/admin/v1/users/{id}/sessions",
+        gate: Iam, function: "admin-end-sessions", rate: Unlimited, profile: Bookshelf,
+        admin_end_sessions => crate::handlers::admin::end_sessions;
+    AdminEndSession: DELETE "/admin/v1/users/{id}/sessions/{sid}",
+        gate: Iam, function: "admin-end-session", rate: Unlimited, profile: Bookshelf,
+        admin_end_session => crate::handlers::admin::end_session;
 }
 
 impl Route {
@@ -401,7 +434,7 @@ mod tests {
         let Resolution::Found(spec, _) = resolve(&Method::GET, "/.well-known/jwks.json", native()) else {
             panic!("jwks")
         };
-        assert!(!spec.api_key);
+        assert_eq!(spec.gate, Gate::Open);
     }
 
     #[test]

@@ -207,7 +207,7 @@ async fn a_password_change_between_verify_and_upgrade_wins() {
     let (session, _) = bookshelf::auth::session::open(&app.state, &user, &req, now).unwrap();
     // The hash verified was another one: the stored hash changed meanwhile.
     let upgrade = HashUpgrade { old_hash: "pbkdf2_sha256$1$salt$AAAA", new_hash: "$argon2id$new", now };
-    let outcome = app.state.store.open_login_session(&session, None, Some(upgrade)).await;
+    let outcome = app.state.store.open_login_session(&user, &session, None, Some(upgrade)).await;
     assert!(matches!(outcome, Err(StoreError::Stale)), "{outcome:?}");
     let sessions = app.state.store.sessions_of(user_id).await.unwrap();
     assert!(sessions.iter().all(|s| s.session_id != session.session_id), "no session without its upgrade");

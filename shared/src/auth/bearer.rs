@@ -31,10 +31,13 @@ pub fn verified_claims(state: &AppState, token: &str) -> Result<AccessClaims, Er
     Ok(state.tokens.verify_access(token, state.clock.now_secs())?)
 }
 
-/// Whether a session still stands for its user: both live, and opened under the user's
-/// current credentials.
+/// Whether a session still stands for its user: both live, the user enabled, and the session
+/// opened under the user's current credentials.
 pub fn holds(user: &UserRecord, session: &SessionRecord, now: UnixMs) -> bool {
-    user.is_live(now) && session.is_live(now) && session.credentials_version == user.credentials_version
+    user.is_live(now)
+        && !user.disabled
+        && session.is_live(now)
+        && session.credentials_version == user.credentials_version
 }
 
 /// The session and user behind verified claims, if both are still live, the session was

@@ -95,6 +95,15 @@ pub fn from_lambda(event: ApiGatewayProxyRequest) -> ApiRequest {
         Some(text) if event.is_base64_encoded => BASE64.decode(&text).unwrap_or_else(|_| text.into_bytes()),
         Some(text) => text.into_bytes(),
     };
+    // The multi-value map holds every parameter, repeats included.
+    let mut query: Vec<(String, String)> = event
+        .multi_value_query_string_parameters
+        .iter()
+        .map(|(key, value)| (key.to_owned(), value.to_owned()))
+        .collect();
+    if query.is_empty() {
+        query = event.query_string_parameters.iter().map(|(key, value)| (key.to_owned(), value.to_owned())).collect();
+    }
     let context = event.request_context;
     // The execute-api domain carries the stage in the path; a custom domain maps it away.
     let origin =
@@ -112,6 +121,8 @@ pub fn from_lambda(event: ApiGatewayProxyRequest) -> ApiRequest {
         request_id: context.request_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
         profile: crate::profile::Profile::Bookshelf,
         origin,
+        query,
+        caller: context.identity.user_arn,
     }
 }
 

@@ -120,6 +120,8 @@ pub async fn forgot(state: &AppState, req: &ApiRequest) -> Result<Mailed, Error>
     let user = state.store.get_user(owner.unwrap_or(Uuid::nil())).await?;
     let now = state.clock.now();
     match user.filter(|u| owner.is_some() && u.is_live(now) && !u.is_guest) {
+        // A disabled account cannot reset its password: no mail, the same answer.
+        Some(user) if user.disabled => audit(req, "password_forgot", "account_disabled", Some(user.id)),
         Some(user) => {
             let to = user.email.clone().unwrap_or(address);
             let name = user.display_name.clone().unwrap_or_default();
@@ -162,6 +164,10 @@ pub async fn reset(state: &AppState, req: &ApiRequest) -> Result<Done, Error> {
         audit(req, "password_reset", "invalid_token", None);
         return Err(Error::InvalidToken);
     };
+    if user.disabled {
+        audit(req, "password_reset", "account_disabled", Some(user.id));
+        return Err(Error::AccountDisabled);
+    }
     // The token is checked before the password rules, so they never help probe tokens.
     let new = body.new_password("new_password", raw_new, UserAttributes::of(&user));
     body.finish()?;

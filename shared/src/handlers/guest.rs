@@ -37,6 +37,10 @@ pub async fn create(state: &AppState, req: &ApiRequest) -> Result<SignedIn, Erro
         // A returning device gets its guest back, with a new session and a fresh idle expiry.
         if let Some(claim) = state.store.get_claim(claim_pk.clone()).await?.filter(|c| c.is_live(now)) {
             let user = state.store.get_user(claim.user_id).await?;
+            if let Some(user) = user.as_ref().filter(|u| u.disabled) {
+                audit(req, "guest", "account_disabled", Some(user.id));
+                return Err(Error::AccountDisabled);
+            }
             if let Some(mut user) = user.filter(|u| u.is_guest && u.is_live(now)) {
                 user.expires_at = Some(expires_at);
                 let (session, refresh) = session::open(state, &user, req, now)?;

@@ -19,6 +19,8 @@ use crate::web::request::ApiRequest;
 /// The per-IP window login counts against itself, alongside its first read (its route is
 /// declared `InHandler(RateScope::Login)`).
 pub const SCOPE: RateScope = RateScope::Login;
+/// How often a login reads its user again after the user changed under it.
+const STALE_ATTEMPTS: usize = 2;
 
 pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<SignedIn, Error> {
     let started = tokio::time::Instant::now();
@@ -74,7 +76,7 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<SignedIn, Erro
     let user = user.filter(|u| owner.is_some() && u.is_live(now) && !u.is_guest);
 
     let verdict = password::verify(&password, user.as_ref().and_then(|u| u.password_hash.as_deref())).await?;
-    let user = match user {
+    let mut user = match user {
         Some(user) if verdict.matches => user,
         _ => return Err(refuse(state, req, started, None).await),
     };
@@ -85,18 +87,35 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<SignedIn, Erro
         true => Some(password::rehash(&password).await?),
         false => None,
     };
-    let (session, refresh) = session::open(state, &user, req, now)?;
-    let upgrade = match (&upgraded, &user.password_hash) {
-        (Some(new_hash), Some(old_hash)) => Some(HashUpgrade { old_hash, new_hash, now }),
-        _ => None,
-    };
+    let verified_hash = user.password_hash.clone();
     let clear = state.config.rate_limits_enabled.then_some(login_pk);
-    match state.store.open_login_session(&session, clear, upgrade).await {
-        Ok(()) => {}
-        // The password changed since it was verified: the new one wins.
-        Err(StoreError::Stale) => return Err(refuse(state, req, started, Some(user.id)).await),
-        Err(e) => return Err(e.into()),
-    }
+    let mut attempts = 0;
+    let (session, refresh) = loop {
+        // Told only to whoever knows the password.
+        if user.disabled {
+            audit(req, "login", "account_disabled", Some(user.id));
+            return Err(Error::AccountDisabled);
+        }
+        let (session, refresh) = session::open(state, &user, req, now)?;
+        let upgrade = match (&upgraded, &verified_hash) {
+            (Some(new_hash), Some(old_hash)) => Some(HashUpgrade { old_hash, new_hash, now }),
+            _ => None,
+        };
+        match state.store.open_login_session(&user, &session, clear.clone(), upgrade).await {
+            Ok(()) => break (session, refresh),
+            // The user changed since it was read: disabled, a new role or tier (open the
+            // session from the new record), or a new password (which wins).
+            Err(StoreError::Stale) if attempts < STALE_ATTEMPTS => {
+                attempts += 1;
+                match state.store.get_user(user.id).await? {
+                    Some(fresh) if fresh.password_hash == verified_hash => user = fresh,
+                    _ => return Err(refuse(state, req, started, Some(user.id)).await),
+                }
+            }
+            Err(StoreError::Stale) => return Err(Error::Conflict),
+            Err(e) => return Err(e.into()),
+        }
+    };
     audit(req, "login", "success", Some(user.id));
     Ok(SignedIn::account(issue(state, &session, &refresh, now)?, user, false))
 }

@@ -159,18 +159,24 @@ pub async fn delete(state: &AppState, req: &ApiRequest) -> Result<Done, Error> {
     if !auth.user.is_guest {
         require_password(&auth.user, password.as_deref().unwrap_or_default(), req, "delete_account").await?;
     }
-    let user_id = auth.user.id;
+    remove_account(state, req, &auth.user).await?;
+    audit(req, "delete_account", "success", Some(auth.user.id));
+    Ok(Done)
+}
+
+/// Deletes a user, its unique names and every session (self-service and back-office
+/// deletion alike).
+pub async fn remove_account(state: &AppState, req: &ApiRequest, user: &UserRecord) -> Result<(), Error> {
     // Sessions first: a failure after this leaves a user who can still log in and retry.
-    state.store.delete_sessions_of(user_id).await?;
-    match state.store.delete_user(&auth.user).await {
+    state.store.delete_sessions_of(user.id).await?;
+    match state.store.delete_user(user).await {
         Ok(()) | Err(StoreError::Missing) => {}
         Err(e) => return Err(e.into()),
     }
     // A login that raced the deletion may have opened one more session; it is useless without
     // its user, and this sweep removes it.
-    if let Err(e) = state.store.delete_sessions_of(user_id).await {
-        tracing::warn!(request_id = %req.request_id, user_id = %user_id, error = %e, "post-delete session sweep failed");
+    if let Err(e) = state.store.delete_sessions_of(user.id).await {
+        tracing::warn!(request_id = %req.request_id, user_id = %user.id, error = %e, "post-delete session sweep failed");
     }
-    audit(req, "delete_account", "success", Some(user_id));
-    Ok(Done)
+    Ok(())
 }

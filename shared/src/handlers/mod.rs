@@ -3,6 +3,7 @@
 //! [`crate::outcome`] (or an [`Error`](crate::error::Error)); it never writes a response body,
 //! so the same handler serves every wire format.
 
+pub mod admin;
 pub mod email;
 pub mod guest;
 pub mod jwks;

@@ -50,6 +50,11 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<SignedIn, Erro
             Ok(SignedIn::refreshed(issue(state, &session, &successor, now)?))
         }
         Rotation::Rejected(None) => {
+            // Disabling an account ends its sessions: its owner learns why their token died.
+            if state.store.get_user(presented.user_id).await?.is_some_and(|user| user.disabled) {
+                audit(req, "refresh", "account_disabled", Some(presented.user_id));
+                return Err(Error::AccountDisabled);
+            }
             audit(req, "refresh", "invalid_refresh_token", None);
             Err(Error::InvalidRefreshToken)
         }
@@ -134,6 +139,10 @@ pub async fn exchange(state: &AppState, req: &ApiRequest) -> Result<SignedIn, Er
         _ => false,
     };
     if !live {
+        if user.is_some_and(|user| user.disabled) {
+            audit(req, "refresh", "account_disabled", Some(user_id));
+            return Err(Error::AccountDisabled);
+        }
         return Err(refused(req, "refresh", Error::InvalidToken));
     }
     let successor = Uuid::new_v4().to_string();

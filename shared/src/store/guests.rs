@@ -65,8 +65,9 @@ impl Store {
         tx.send(&self.client).await
     }
 
-    /// Pushes an idle guest's expiry (user and device claim) forward, if it is still live.
-    /// Returns `false` when the guest has already expired or is a guest no more.
+    /// Pushes an idle guest's expiry (user and device claim) forward, if it is still live (and
+    /// enabled). Returns `false` when the guest has already expired, is a guest no more, or
+    /// is disabled.
     /// With `session`, that session is created in the same transaction (a returning device).
     pub async fn touch_guest(
         &self,
@@ -89,7 +90,12 @@ impl Store {
         };
         let mut tx = Tx::new(&self.table);
         tx.update(
-            push(keys::user(user_id), "is_guest = :guest AND expires_at > :now", ":guest", AttributeValue::Bool(true)),
+            push(
+                keys::user(user_id),
+                "is_guest = :guest AND expires_at > :now AND attribute_not_exists(disabled)",
+                ":guest",
+                AttributeValue::Bool(true),
+            ),
             Some(Fail::Missing),
         )?;
         tx.update(

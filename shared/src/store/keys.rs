@@ -52,6 +52,11 @@ pub(super) fn user_pk(user_id: Uuid) -> String {
     format!("USER#{user_id}")
 }
 
+/// The user whose partition `pk` is.
+pub(super) fn user_of(pk: &str) -> Option<Uuid> {
+    pk.strip_prefix("USER#").and_then(|id| Uuid::parse_str(id).ok())
+}
+
 pub(super) fn user(user_id: Uuid) -> Key {
     Key::new(user_pk(user_id), PROFILE)
 }
@@ -134,6 +139,8 @@ mod tests {
             key("USER#01923456-789a-7bcd-8ef0-123456789abc", "SESSION#11112222-4333-8444-9555-666677778888")
         );
         assert!(session(USER, SESSION).sk.starts_with(SESSION_PREFIX));
+        assert_eq!(user_of(&user(USER).pk), Some(USER));
+        assert_eq!(user_of("EMAIL#a@b.c"), None);
         assert_eq!(
             one_time(USER, Purpose::VerifyEmail),
             key("USER#01923456-789a-7bcd-8ef0-123456789abc", "TOKEN#verify")

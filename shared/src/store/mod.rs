@@ -4,15 +4,17 @@
 //!
 //! The items and their keys are listed in [`keys`]. One file per aggregate holds its records,
 //! their constructors and its operations (each an `impl Store` block): `users` (with their
-//! unique-name claims), `guests`, `sessions`, `one_time` tokens and `limits` (rate windows
-//! and login back-off). Writes of several items go through `tx`, which turns a cancelled
-//! transaction into what its failed item means.
+//! unique-name claims), `admin` (the back office's listing and changes), `guests`,
+//! `sessions`, `one_time` tokens and `limits` (rate windows and login back-off). Writes of
+//! several items go through `tx`, which turns a cancelled transaction into what its failed
+//! item means.
 //!
 //! Aggregates depend one way only: a user's transactions open sessions, so `users` knows
 //! `sessions` and never the reverse (which is why the user-and-session read of every bearer
 //! request lives in `users`); `guests` and `limits` build on both; `keys` and `tx` know no
 //! aggregate.
 
+mod admin;
 mod guests;
 mod imports;
 pub mod keys;
@@ -34,13 +36,14 @@ use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
 use serde::{Deserialize, Serialize};
 
+pub use admin::{AdminChanges, PageEnd, UserPage, UserQuery};
 pub use guests::Upgrade;
 pub use imports::NewImport;
 pub use limits::LoginState;
 pub use one_time::{Issued, OneTimeRecord, Quota};
 pub use passwords::{HashUpgrade, SessionAfter};
 pub use sessions::{Exchange, NewSession, Rotate, Rotation, SessionRecord};
-pub use users::{ClaimRecord, NewAccount, ProfileChanges, UserRecord};
+pub use users::{ClaimRecord, NewAccount, ProfileChanges, UserRecord, USERS_BY_CREATED};
 
 use crate::clock::UnixMs;
 use crate::config::Config;

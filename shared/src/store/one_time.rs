@@ -181,7 +181,8 @@ impl Store {
                 "SET password_hash = :new, updated_at = :now, #version = #version + :one, \
                  credentials_version = if_not_exists(credentials_version, :zero) + :one",
             )
-            .condition_expression("attribute_exists(pk)")
+            // A user disabled since the token was checked keeps its password.
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(disabled)")
             .expression_attribute_names("#version", "version")
             .expression_attribute_values(":new", s(new_hash))
             .expression_attribute_values(":now", ms(now))

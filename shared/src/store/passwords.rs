@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::keys;
 use super::sessions::SessionRecord;
 use super::tx::{Fail, Tx};
-use super::users::UserRecord;
+use super::users::{SessionGuard, UserRecord};
 use super::{ms, n, s, to_item, Store, StoreError};
 use crate::clock::UnixMs;
 
@@ -48,13 +48,14 @@ impl Store {
                 "SET password_hash = :new, credentials_version = :credentials, updated_at = :now, \
                  #version = #version + :one",
             )
-            .condition_expression("password_hash = :old")
             .expression_attribute_names("#version", "version")
             .expression_attribute_values(":new", s(new_hash))
             .expression_attribute_values(":old", s(old_hash))
             .expression_attribute_values(":credentials", n(credentials_version as i64))
             .expression_attribute_values(":now", ms(changed.updated_at))
             .expression_attribute_values(":one", n(1));
+        // The password is still the one verified, and the user still as the session copies it.
+        let update = SessionGuard::of(user).require(update, "password_hash = :old");
         let mut tx = Tx::new(&self.table);
         tx.update(update, Some(Fail::Stale))?;
         match session {
@@ -73,19 +74,19 @@ impl Store {
         tx.send(&self.client).await
     }
 
-    /// Opens a login's session in one write: with the identifier's failures forgotten
-    /// (`clear`) and the password hash replaced (`upgrade`: a legacy or outdated hash becomes
-    /// argon2id), all or nothing. The upgrade holds only while the stored hash is still the
-    /// one just verified: a concurrent password change wins, and this login fails `Stale`.
+    /// Opens a login's session of `user` in one write: with the identifier's failures
+    /// forgotten (`clear`) and the password hash replaced (`upgrade`: a legacy or outdated hash
+    /// becomes argon2id), all or nothing. It holds only while the user is as it was read
+    /// ([`SessionGuard`]: enabled, same role and tier) and, with an upgrade, the stored hash is
+    /// still the one just verified: otherwise this login fails `Stale`.
     pub async fn open_login_session(
         &self,
+        user: &UserRecord,
         session: &SessionRecord,
         clear: Option<String>,
         upgrade: Option<HashUpgrade<'_>>,
     ) -> Result<(), StoreError> {
-        if clear.is_none() && upgrade.is_none() {
-            return self.put_session(session).await;
-        }
+        let guard = SessionGuard::of(user);
         let mut tx = Tx::new(&self.table);
         tx.put_new(to_item(session)?, None)?;
         if let Some(login_pk) = clear {
@@ -95,11 +96,12 @@ impl Store {
             let update = Update::builder()
                 .set_key(Some(keys::user(session.user_id).into_attributes()))
                 .update_expression("SET password_hash = :new, updated_at = :now")
-                .condition_expression("password_hash = :old")
                 .expression_attribute_values(":new", s(new_hash))
                 .expression_attribute_values(":old", s(old_hash))
                 .expression_attribute_values(":now", ms(now));
-            tx.update(update, Some(Fail::Stale))?;
+            tx.update(guard.require(update, "password_hash = :old"), Some(Fail::Stale))?;
+        } else {
+            tx.check(guard.check(user.id), Some(Fail::Stale))?;
         }
         tx.send(&self.client).await
     }

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::keys::{self, Key};
 use super::{
-    classify, failed_condition_item, from_item, ms, n, s, to_item, written, Item, Store, StoreError, UpdateError,
+    classify, failed_condition_item, from_item, ms, n, s, written, Item, Store, StoreError, UpdateError,
 };
 use crate::clock::UnixMs;
 
@@ -174,18 +174,6 @@ pub enum Rotation {
 }
 
 impl Store {
-    pub async fn put_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(session)?))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await
-            .map_err(classify)?;
-        Ok(())
-    }
-
     /// Rotates a session's refresh token in one conditional write: only the request that
     /// presents the current token of a live session wins.
     pub async fn rotate_refresh(&self, rotate: Rotate<'_>) -> Result<Rotation, StoreError> {
@@ -355,6 +343,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::store::to_item;
 
     #[test]
     fn a_new_session_is_keyed_and_expires_with_its_first_deadline() {

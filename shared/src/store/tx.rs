@@ -3,7 +3,7 @@
 //! transaction with one reason per item, by position.
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::builders::{DeleteBuilder, PutBuilder, UpdateBuilder};
+use aws_sdk_dynamodb::types::builders::{ConditionCheckBuilder, DeleteBuilder, PutBuilder, UpdateBuilder};
 use aws_sdk_dynamodb::types::{CancellationReason, Delete, Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 
@@ -62,6 +62,12 @@ impl<'a> Tx<'a> {
     pub(super) fn delete(&mut self, delete: DeleteBuilder, on_fail: Option<Fail>) -> Result<&mut Self, StoreError> {
         let delete = delete.table_name(self.table).build().map_err(internal)?;
         Ok(self.push(TransactWriteItem::builder().delete(delete).build(), on_fail))
+    }
+
+    /// Requires a condition of an item the transaction does not write.
+    pub(super) fn check(&mut self, check: ConditionCheckBuilder, on_fail: Option<Fail>) -> Result<&mut Self, StoreError> {
+        let check = check.table_name(self.table).build().map_err(internal)?;
+        Ok(self.push(TransactWriteItem::builder().condition_check(check).build(), on_fail))
     }
 
     /// Deletes an item whatever it holds; one that is not there is fine.

@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::builders::DeleteBuilder;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, ReturnValue, Update};
+use aws_sdk_dynamodb::types::builders::{ConditionCheckBuilder, DeleteBuilder, UpdateBuilder};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, ReturnValue, Update};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -18,6 +18,11 @@ use crate::tokens::Purpose;
 pub struct UserRecord {
     pk: String,
     sk: String,
+    /// `user` on every user: the partition key of the admin listing's index
+    /// ([`USERS_BY_CREATED`], sorted by `created_at`). Absent on every other item, so the
+    /// index holds users only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    kind: Option<String>,
     pub id: Uuid,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
@@ -69,7 +74,21 @@ pub struct UserRecord {
     pub expires_at: Option<UnixMs>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl: Option<i64>,
+    /// Locked by the back office: no session is opened or continued until it is lifted.
+    /// Stored only while true, so writes that open sessions can require its absence.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub disabled: bool,
+    /// The back office's JSON object about this user (at most 4 KiB), as text; users can read
+    /// it but never change it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_metadata: Option<String>,
 }
+
+/// The index of users by creation time (the admin listing): partition `kind`, sort
+/// `created_at`, keys only.
+pub const USERS_BY_CREATED: &str = "users-by-created";
+/// The `kind` of every user item.
+pub(super) const USER_KIND: &str = "user";
 
 /// What a new account is registered with. Names come with their uniqueness keys.
 #[derive(Debug, Clone)]
@@ -105,6 +124,7 @@ impl UserRecord {
         UserRecord {
             pk: key.pk,
             sk: key.sk,
+            kind: Some(USER_KIND.to_owned()),
             id,
             username,
             username_key,
@@ -129,6 +149,8 @@ impl UserRecord {
             device_key: None,
             expires_at: None,
             ttl: None,
+            disabled: false,
+            app_metadata: None,
         }
     }
 
@@ -146,6 +168,7 @@ impl UserRecord {
         UserRecord {
             pk: key.pk,
             sk: key.sk,
+            kind: Some(USER_KIND.to_owned()),
             id,
             username: None,
             username_key: None,
@@ -170,6 +193,8 @@ impl UserRecord {
             device_key: Some(device_key.to_owned()),
             expires_at: Some(expires_at),
             ttl: Some(expires_at.to_unix_secs()),
+            disabled: false,
+            app_metadata: None,
         }
     }
 
@@ -323,6 +348,53 @@ impl ProfileChanges {
             expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
         }
         (expression, names, values)
+    }
+}
+
+/// The condition under which a session may be opened from `user` as it was read: still
+/// enabled, and still holding the role and tier the session copies into its tokens. A write
+/// that opens a session requires it of the user item (folded into its own condition when it
+/// updates that item, a `ConditionCheck` otherwise), so a back-office change that lands first
+/// is never undone by a login that read the user before it.
+pub(super) struct SessionGuard {
+    pub expression: &'static str,
+    pub names: [(&'static str, &'static str); 2],
+    pub values: [(&'static str, AttributeValue); 2],
+}
+
+impl SessionGuard {
+    pub(super) fn of(user: &UserRecord) -> Self {
+        SessionGuard {
+            expression: "attribute_not_exists(disabled) AND #guard_role = :guard_role AND #guard_tier = :guard_tier",
+            names: [("#guard_role", "role"), ("#guard_tier", "tier")],
+            values: [(":guard_role", s(&user.role)), (":guard_tier", s(&user.tier))],
+        }
+    }
+
+    /// A `ConditionCheck` of the user item.
+    pub(super) fn check(self, user_id: Uuid) -> ConditionCheckBuilder {
+        let mut check = ConditionCheck::builder()
+            .set_key(Some(keys::user(user_id).into_attributes()))
+            .condition_expression(self.expression);
+        for (name, attribute) in self.names {
+            check = check.expression_attribute_names(name, attribute);
+        }
+        for (name, value) in self.values {
+            check = check.expression_attribute_values(name, value);
+        }
+        check
+    }
+
+    /// An update of the user item that also requires the guard, after its own `condition`.
+    pub(super) fn require(self, update: UpdateBuilder, condition: &str) -> UpdateBuilder {
+        let mut update = update.condition_expression(format!("({condition}) AND {}", self.expression));
+        for (name, attribute) in self.names {
+            update = update.expression_attribute_names(name, attribute);
+        }
+        for (name, value) in self.values {
+            update = update.expression_attribute_values(name, value);
+        }
+        update
     }
 }
 

@@ -161,6 +161,15 @@ impl JsonObject {
         self.errors.entry(name.to_owned()).or_default().push(message.into());
     }
 
+    /// Records every field not read yet as unknown (bodies where a misspelt field must not
+    /// pass silently for an absent one: the back office's).
+    pub fn refuse_unread(&mut self) {
+        let unread: Vec<String> = self.map.keys().cloned().collect();
+        for name in unread {
+            self.error(&name, "Unknown field.");
+        }
+    }
+
     /// The fields not read yet (a profile's body, before it is rewritten into the native one).
     pub fn into_map(self) -> Map<String, Value> {
         self.map

@@ -27,6 +27,12 @@ pub struct ApiRequest {
     /// The scheme, host and base path the client called (`https://<api>.execute-api…/v1`,
     /// `http://127.0.0.1:3000`), for documents that name the service's own URLs.
     pub origin: Option<String>,
+    /// The query string's parameters, decoded, in order (repeats kept).
+    pub query: Vec<(String, String)>,
+    /// Who signed the request, where the gateway authenticated the caller itself: the IAM
+    /// principal's ARN (API Gateway's `AWS_IAM` routes), or `local-admin` (the local server's
+    /// `x-admin-key`). Never taken from anything the client sends.
+    pub caller: Option<String>,
 }
 
 /// Never prints the body or the credentials headers: they carry passwords and tokens.
@@ -43,10 +49,16 @@ impl std::fmt::Debug for ApiRequest {
 }
 
 impl ApiRequest {
-    pub fn new(method: Method, path: impl Into<String>) -> Self {
+    /// A request for `target`: a path with an optional query string.
+    pub fn new(method: Method, target: impl Into<String>) -> Self {
+        let target = target.into();
+        let (path, query) = match target.split_once('?') {
+            Some((path, query)) => (path.to_owned(), parse_query(query)),
+            None => (target, Vec::new()),
+        };
         ApiRequest {
             method,
-            path: path.into(),
+            path,
             headers: HeaderMap::new(),
             body: Vec::new(),
             path_params: HashMap::new(),
@@ -54,6 +66,8 @@ impl ApiRequest {
             request_id: uuid::Uuid::new_v4().to_string(),
             profile: Profile::Bookshelf,
             origin: None,
+            query,
+            caller: None,
         }
     }
 
@@ -100,10 +114,25 @@ impl ApiRequest {
         }
     }
 
+    /// The first value of a query parameter.
+    pub fn query_param(&self, name: &str) -> Option<&str> {
+        self.query.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
+    }
+
+    /// How often a query parameter is given.
+    pub fn query_count(&self, name: &str) -> usize {
+        self.query.iter().filter(|(key, _)| key == name).count()
+    }
+
     /// A path parameter that must be a UUID; anything else names nothing, so it is not found.
     pub fn path_uuid(&self, name: &str) -> Result<Uuid, Error> {
         self.path_params.get(name).and_then(|raw| Uuid::parse_str(raw).ok()).ok_or(Error::NotFound)
     }
+}
+
+/// A query string's parameters (`application/x-www-form-urlencoded`), decoded.
+pub fn parse_query(query: &str) -> Vec<(String, String)> {
+    form_urlencoded::parse(query.as_bytes()).into_owned().collect()
 }
 
 #[cfg(test)]
@@ -128,6 +157,15 @@ mod tests {
             req.headers.insert(header::AUTHORIZATION, HeaderValue::from_static(bad));
             assert!(req.bearer_token().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_target_splits_into_path_and_decoded_query() {
+        let req = ApiRequest::new(Method::GET, "/admin/v1/users?email=jane%2Bx%40example.com&limit=2&limit=3");
+        assert_eq!(req.path, "/admin/v1/users");
+        assert_eq!(req.query_param("email"), Some("jane+x@example.com"));
+        assert_eq!((req.query_param("limit"), req.query_count("limit")), (Some("2"), 2));
+        assert!(ApiRequest::new(Method::GET, "/me").query.is_empty());
     }
 
     #[test]

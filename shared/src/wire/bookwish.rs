@@ -134,6 +134,7 @@ impl Codec for Bookwish {
             Error::Malformed(_) | Error::PayloadTooLarge | Error::UnsupportedMediaType => {
                 ("BadRequest", native_detail(error))
             }
+            Error::AccountDisabled => ("AccountDisabled", native_detail(error)),
             Error::Forbidden(_) => ("Forbidden", native_detail(error)),
             Error::Conflict => ("Conflict", native_detail(error)),
             other => ("InternalError", native_detail(other)),

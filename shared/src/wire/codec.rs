@@ -4,7 +4,9 @@
 
 use super::native::write;
 use crate::error::Error;
-use crate::outcome::{Account, Active, Discovery, Done, Jwks, Mailed, PasswordChanged, Sessions, SignedIn};
+use crate::outcome::{
+    Account, Active, AdminUser, Discovery, Done, Jwks, Mailed, PasswordChanged, Sessions, SignedIn, UserList,
+};
 use crate::web::response::ApiResponse;
 
 /// Writes one wire format: one method per kind of outcome, and failures. Each method writes
@@ -38,6 +40,12 @@ pub trait Codec {
     fn discovery(&self, outcome: Discovery) -> ApiResponse {
         write::discovery(outcome)
     }
+    fn admin_user(&self, outcome: AdminUser) -> ApiResponse {
+        write::admin_user(outcome)
+    }
+    fn user_list(&self, outcome: UserList) -> ApiResponse {
+        write::user_list(outcome)
+    }
     /// The response to a failure of `operation` (the route's function: `login`, `refresh`, …),
     /// tagged with the request id that its log line carries too. The cause of a server fault
     /// never reaches the body.
@@ -69,4 +77,6 @@ encode! {
     PasswordChanged => password_changed,
     Jwks => jwks,
     Discovery => discovery,
+    AdminUser => admin_user,
+    UserList => user_list,
 }

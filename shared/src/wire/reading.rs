@@ -156,7 +156,7 @@ pub fn usual_status(error: &Error) -> StatusCode {
         InvalidCredentials | InvalidToken | NoBearer(_) | TokenExpired | InvalidRefreshToken | RefreshTokenReused => {
             StatusCode::UNAUTHORIZED
         }
-        Forbidden(_) | InvalidApiKey => StatusCode::FORBIDDEN,
+        AccountDisabled | Forbidden(_) | InvalidApiKey => StatusCode::FORBIDDEN,
         NotFound => StatusCode::NOT_FOUND,
         MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         UsernameTaken | EmailTaken | Conflict | AlreadyVerified => StatusCode::CONFLICT,

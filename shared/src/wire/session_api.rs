@@ -96,6 +96,7 @@ impl Codec for SessionApi {
             Error::InvalidCredentials => (StatusCode::UNAUTHORIZED, "Invalid email or password", "INVALID_CREDENTIALS"),
             e if e.is_unauthenticated() => (StatusCode::UNAUTHORIZED, "Authentication required", "AUTH_REQUIRED"),
             Error::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, native_detail(error), "RATE_LIMITED"),
+            Error::AccountDisabled => (StatusCode::FORBIDDEN, native_detail(error), "ACCOUNT_DISABLED"),
             Error::Forbidden(_) => (StatusCode::FORBIDDEN, native_detail(error), "FORBIDDEN"),
             Error::Conflict => (StatusCode::CONFLICT, native_detail(error), "CONFLICT"),
             Error::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, native_detail(error), "SERVICE_UNAVAILABLE"),

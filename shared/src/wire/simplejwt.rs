@@ -135,6 +135,10 @@ impl Codec for Simplejwt {
                 (StatusCode::TOO_MANY_REQUESTS, detail(&text))
             }
             Error::Malformed(_) => (StatusCode::BAD_REQUEST, detail("JSON parse error")),
+            // simplejwt's own words for an inactive user.
+            Error::AccountDisabled => {
+                (StatusCode::FORBIDDEN, json!({"detail": "User is inactive", "code": "user_inactive"}))
+            }
             other => (usual_status(other), detail(native_detail(other))),
         };
         let mut response = answer(status, &body, Some(error));

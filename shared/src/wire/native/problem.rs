@@ -34,7 +34,7 @@ fn status(error: &Error) -> StatusCode {
         InvalidCredentials | InvalidToken | NoBearer(_) | TokenExpired | InvalidRefreshToken | RefreshTokenReused => {
             StatusCode::UNAUTHORIZED
         }
-        Forbidden(_) | InvalidApiKey => StatusCode::FORBIDDEN,
+        AccountDisabled | Forbidden(_) | InvalidApiKey => StatusCode::FORBIDDEN,
         NotFound => StatusCode::NOT_FOUND,
         MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         UsernameTaken | EmailTaken | NotGuest | Conflict | AlreadyVerified => StatusCode::CONFLICT,
@@ -56,6 +56,7 @@ pub fn detail(error: &Error) -> &'static str {
         TokenExpired => "The access token has expired.",
         InvalidRefreshToken => INVALID_REFRESH,
         RefreshTokenReused => "This refresh token was already used; the session has been revoked.",
+        AccountDisabled => "This account is disabled.",
         Forbidden(detail) => detail,
         InvalidApiKey => "A valid API key is required.",
         NotFound => "No such resource.",

@@ -22,8 +22,15 @@ pub struct UserView<'a> {
     pub tier: &'a str,
     pub is_guest: bool,
     pub preferences: serde_json::Value,
+    /// The back office's object about the user: readable, never writable, by the user.
+    pub app_metadata: serde_json::Value,
     pub created_at: String,
     pub updated_at: String,
+}
+
+/// A JSON object stored as text (preferences, app metadata); `{}` when absent.
+pub fn stored_object(text: Option<&str>) -> serde_json::Value {
+    text.and_then(|t| serde_json::from_str(t).ok()).unwrap_or_else(|| serde_json::Value::Object(Default::default()))
 }
 
 impl<'a> From<&'a UserRecord> for UserView<'a> {
@@ -39,12 +46,54 @@ impl<'a> From<&'a UserRecord> for UserView<'a> {
             role: &user.role,
             tier: &user.tier,
             is_guest: user.is_guest,
-            preferences: serde_json::from_str(&user.preferences)
-                .unwrap_or_else(|_| serde_json::Value::Object(Default::default())),
+            preferences: stored_object(Some(&user.preferences)),
+            app_metadata: stored_object(user.app_metadata.as_deref()),
             created_at: rfc3339(user.created_at),
             updated_at: rfc3339(user.updated_at),
         }
     }
+}
+
+/// A user as the back office sees it (`openapi/admin.yaml`): the User object and what only
+/// the back office reads. Never the password hash.
+#[derive(Debug, Serialize)]
+pub struct AdminUserView<'a> {
+    #[serde(flatten)]
+    pub user: UserView<'a>,
+    pub disabled: bool,
+    pub legacy_id: Option<&'a str>,
+    pub legacy_source: Option<&'a str>,
+    pub email_verified_at: Option<String>,
+    /// When an idle guest expires; `null` for accounts.
+    pub expires_at: Option<String>,
+    pub has_password: bool,
+    pub version: u64,
+    /// Live sessions, on single-user answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_count: Option<usize>,
+}
+
+impl<'a> AdminUserView<'a> {
+    pub fn new(user: &'a UserRecord, session_count: Option<usize>) -> Self {
+        AdminUserView {
+            user: UserView::from(user),
+            disabled: user.disabled,
+            legacy_id: user.legacy_id.as_deref(),
+            legacy_source: user.legacy_source.as_deref(),
+            email_verified_at: user.email_verified_at.map(rfc3339),
+            expires_at: user.expires_at.map(rfc3339),
+            has_password: user.password_hash.is_some(),
+            version: user.version,
+            session_count,
+        }
+    }
+}
+
+/// `GET /admin/v1/users`' answer.
+#[derive(Debug, Serialize)]
+pub struct AdminUserList<'a> {
+    pub users: Vec<AdminUserView<'a>>,
+    pub next_cursor: Option<&'a str>,
 }
 
 /// The TokenResponse; `user` only where the contract includes it.

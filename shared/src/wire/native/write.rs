@@ -3,8 +3,10 @@
 
 use http::{header, HeaderValue, StatusCode};
 
-use super::views::{Message, SessionList, SessionView, TokenResponse, UserView, Verified};
-use crate::outcome::{Account, Active, Discovery, Done, Jwks, Mailed, PasswordChanged, Sessions, SignedIn};
+use super::views::{AdminUserList, AdminUserView, Message, SessionList, SessionView, TokenResponse, UserView, Verified};
+use crate::outcome::{
+    Account, Active, AdminUser, Discovery, Done, Jwks, Mailed, PasswordChanged, Sessions, SignedIn, UserList,
+};
 use crate::web::response::ApiResponse;
 use crate::wire::reading::signed_in_status;
 
@@ -15,6 +17,15 @@ pub fn signed_in(outcome: SignedIn) -> ApiResponse {
 
 pub fn account(outcome: Account) -> ApiResponse {
     ApiResponse::json(StatusCode::OK, &UserView::from(&*outcome.user))
+}
+
+pub fn admin_user(outcome: AdminUser) -> ApiResponse {
+    ApiResponse::json(StatusCode::OK, &AdminUserView::new(&outcome.user, outcome.sessions))
+}
+
+pub fn user_list(outcome: UserList) -> ApiResponse {
+    let users = outcome.users.iter().map(|user| AdminUserView::new(user, None)).collect();
+    ApiResponse::json(StatusCode::OK, &AdminUserList { users, next_cursor: outcome.next_cursor.as_deref() })
 }
 
 pub fn active(Active(claims): Active) -> ApiResponse {

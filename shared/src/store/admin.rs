@@ -1,0 +1,229 @@
+//! What the back office does to users (`/admin/v1`): pages of every user by creation time,
+//! and changes of tier, role, disablement and app metadata guarded by the version read.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use uuid::Uuid;
+
+use super::keys::{self, Key};
+use super::users::{UserRecord, USERS_BY_CREATED, USER_KIND};
+use super::{classify, from_item, ms, n, s, written, Item, Store, StoreError};
+use crate::clock::UnixMs;
+
+/// Which users a page lists: created in `[since, before)`, newest or oldest first, at most
+/// `limit`, after the user a previous page ended with.
+#[derive(Debug, Clone, Copy)]
+pub struct UserQuery {
+    pub limit: u16,
+    pub newest_first: bool,
+    pub since: Option<UnixMs>,
+    pub before: Option<UnixMs>,
+    pub after: Option<PageEnd>,
+}
+
+/// Where a page ended: the last user's creation time and id (what the next page starts after).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageEnd {
+    pub created_at: UnixMs,
+    pub user_id: Uuid,
+}
+
+/// One page of users, in the order asked; `next` is set while more may follow.
+#[derive(Debug)]
+pub struct UserPage {
+    pub users: Vec<UserRecord>,
+    pub next: Option<PageEnd>,
+}
+
+/// A back-office change of a user; `None` leaves a field as it is.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct AdminChanges {
+    pub tier: Option<String>,
+    pub role: Option<String>,
+    pub disabled: Option<bool>,
+    /// JSON text of the new app metadata object.
+    pub app_metadata: Option<String>,
+}
+
+impl AdminChanges {
+    /// `user` with these changes applied, as the database holds it after the write.
+    pub fn apply(&self, user: &UserRecord, now: UnixMs) -> UserRecord {
+        let mut next = user.clone();
+        if let Some(tier) = &self.tier {
+            next.tier = tier.clone();
+        }
+        if let Some(role) = &self.role {
+            next.role = role.clone();
+        }
+        if let Some(disabled) = self.disabled {
+            next.disabled = disabled;
+        }
+        if let Some(metadata) = &self.app_metadata {
+            next.app_metadata = Some(metadata.clone());
+        }
+        next.version += 1;
+        next.updated_at = now;
+        next
+    }
+
+    /// Whether sessions copy what this changes into their tokens.
+    pub fn changes_claims(&self, user: &UserRecord) -> bool {
+        self.tier.as_ref().is_some_and(|t| *t != user.tier) || self.role.as_ref().is_some_and(|r| *r != user.role)
+    }
+}
+
+impl Store {
+    /// A page of users from the `users-by-created` index (keys only, eventually consistent),
+    /// then their records in one strongly consistent batch read, in the index's order; a user
+    /// deleted in between is skipped.
+    pub async fn list_users(&self, query: UserQuery) -> Result<UserPage, StoreError> {
+        let since = query.since.map_or(0, UnixMs::as_ms);
+        let before = query.before.map_or(i64::MAX, UnixMs::as_ms);
+        let start = query.after.map(|end| {
+            let mut key = keys::user(end.user_id).into_attributes();
+            key.insert("kind".to_owned(), s(USER_KIND));
+            key.insert("created_at".to_owned(), ms(end.created_at));
+            key
+        });
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(USERS_BY_CREATED)
+            .key_condition_expression("kind = :kind AND created_at BETWEEN :since AND :last")
+            .expression_attribute_values(":kind", s(USER_KIND))
+            .expression_attribute_values(":since", n(since))
+            // BETWEEN is inclusive; `before` is not.
+            .expression_attribute_values(":last", n(before.saturating_sub(1)))
+            .scan_index_forward(!query.newest_first)
+            .limit(i32::from(query.limit))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(classify)?;
+        let listed: Vec<(Key, Item)> = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|item| match (item.get("pk"), item.get("sk")) {
+                (Some(AttributeValue::S(pk)), Some(AttributeValue::S(sk))) => {
+                    Some((Key { pk: pk.clone(), sk: sk.clone() }, item))
+                }
+                _ => None,
+            })
+            .collect();
+        let next = match out.last_evaluated_key {
+            Some(last) if !last.is_empty() => Some(page_end(&last)?),
+            _ => None,
+        };
+        let mut found: HashMap<String, UserRecord> = HashMap::new();
+        if !listed.is_empty() {
+            self.batch_get(listed.iter().map(|(key, _)| key.clone()), |item| {
+                let user: UserRecord = from_item(item)?;
+                found.insert(keys::user(user.id).pk, user);
+                Ok(())
+            })
+            .await?;
+        }
+        let users = listed.iter().filter_map(|(key, _)| found.remove(&key.pk)).collect();
+        Ok(UserPage { users, next })
+    }
+
+    /// Applies a back-office change to `user` as read, provided nobody changed it since (its
+    /// version); `Stale` otherwise, for the caller to read again and retry on top.
+    pub async fn admin_update(
+        &self,
+        user: &UserRecord,
+        changes: &AdminChanges,
+        now: UnixMs,
+    ) -> Result<UserRecord, StoreError> {
+        let mut sets = vec!["updated_at = :now", "#version = #version + :one"];
+        let mut removes = Vec::new();
+        let mut values = HashMap::from([
+            (":now".to_owned(), ms(now)),
+            (":one".to_owned(), n(1)),
+            (":expected".to_owned(), n(user.version as i64)),
+        ]);
+        let mut names = HashMap::from([("#version".to_owned(), "version".to_owned())]);
+        if let Some(tier) = &changes.tier {
+            sets.push("#tier = :tier");
+            names.insert("#tier".to_owned(), "tier".to_owned());
+            values.insert(":tier".to_owned(), s(tier));
+        }
+        if let Some(role) = &changes.role {
+            sets.push("#role = :role");
+            names.insert("#role".to_owned(), "role".to_owned());
+            values.insert(":role".to_owned(), s(role));
+        }
+        if let Some(metadata) = &changes.app_metadata {
+            sets.push("app_metadata = :metadata");
+            values.insert(":metadata".to_owned(), s(metadata));
+        }
+        match changes.disabled {
+            Some(true) => {
+                sets.push("disabled = :yes");
+                values.insert(":yes".to_owned(), AttributeValue::Bool(true));
+            }
+            Some(false) => removes.push("disabled"),
+            None => {}
+        }
+        let mut expression = format!("SET {}", sets.join(", "));
+        if !removes.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
+        }
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(keys::user(user.id).into_attributes()))
+            .update_expression(expression)
+            .condition_expression("#version = :expected")
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .send()
+            .await;
+        match written(out)? {
+            true => Ok(changes.apply(user, now)),
+            false => Err(StoreError::Stale),
+        }
+    }
+
+    /// Copies a user's new role and tier into each of its sessions, so their next access
+    /// token carries them (a session that ended meanwhile is left ended).
+    pub async fn restamp_sessions(&self, user_id: Uuid, role: &str, tier: &str) -> Result<(), StoreError> {
+        for session in self.sessions_of(user_id).await? {
+            let out = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(keys::session(user_id, session.session_id).into_attributes()))
+                .update_expression("SET #role = :role, #tier = :tier")
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_names("#role", "role")
+                .expression_attribute_names("#tier", "tier")
+                .expression_attribute_values(":role", s(role))
+                .expression_attribute_values(":tier", s(tier))
+                .send()
+                .await;
+            written(out)?;
+        }
+        Ok(())
+    }
+}
+
+/// The page end a `LastEvaluatedKey` of the index names.
+fn page_end(last: &Item) -> Result<PageEnd, StoreError> {
+    let created_at = match last.get("created_at") {
+        Some(AttributeValue::N(number)) => number.parse().ok().map(UnixMs::from_ms),
+        _ => None,
+    };
+    let user_id = match last.get("pk") {
+        Some(AttributeValue::S(pk)) => keys::user_of(pk),
+        _ => None,
+    };
+    match (created_at, user_id) {
+        (Some(created_at), Some(user_id)) => Ok(PageEnd { created_at, user_id }),
+        _ => Err(StoreError::Internal("the users index returned an unexpected key".into())),
+    }
+}
