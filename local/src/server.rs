@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
+use aws_lc_rs::constant_time::verify_slices_are_equal;
 use bookshelf::edge::{authorizer, cors, dispatch, example_app};
 use bookshelf::error::{Error, Limit};
 use bookshelf::profile::Profile;
@@ -14,7 +15,6 @@ use bookshelf::state::AppState;
 use bookshelf::web::body::MAX_BODY_BYTES;
 use bookshelf::web::request::{parse_query, ApiRequest};
 use bookshelf::web::response::ApiResponse;
-use aws_lc_rs::constant_time::verify_slices_are_equal;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use http::Method;
 use http_body_util::{BodyExt, Full, Limited};

@@ -38,9 +38,7 @@ pub struct IndexSchema {
 
 /// `(AttributeName, KeyType)` of each element of a `KeySchema`.
 fn key_schema(list: &[Value]) -> Result<Vec<(String, String)>, TableError> {
-    list.iter()
-        .map(|k| Ok((text(&k["AttributeName"], "AttributeName")?, text(&k["KeyType"], "KeyType")?)))
-        .collect()
+    list.iter().map(|k| Ok((text(&k["AttributeName"], "AttributeName")?, text(&k["KeyType"], "KeyType")?))).collect()
 }
 
 fn text(value: &Value, what: &str) -> Result<String, TableError> {
@@ -61,7 +59,9 @@ pub fn schemas(template: &str) -> Result<Vec<TableSchema>, TableError> {
         let props =
             resource.get("Properties").ok_or_else(|| TableError::Template(format!("{logical_id}: no Properties")))?;
         if props.get("LocalSecondaryIndexes").is_some() {
-            return Err(TableError::Template(format!("{logical_id}: local secondary indexes are not supported locally")));
+            return Err(TableError::Template(format!(
+                "{logical_id}: local secondary indexes are not supported locally"
+            )));
         }
         let list = |name: &str| props.get(name).and_then(Value::as_sequence).cloned().unwrap_or_default();
         let attributes = list("AttributeDefinitions")

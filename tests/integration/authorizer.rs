@@ -34,7 +34,7 @@ fn event(name: &str, authorization: Option<&str>) -> ApiGatewayCustomAuthorizerR
     serde_json::from_value(event).unwrap()
 }
 
-async fn decide(app: &TestApp, token: &str) -> Result<AuthorizerResponse, Refused> {
+pub(crate) async fn decide(app: &TestApp, token: &str) -> Result<AuthorizerResponse, Refused> {
     authorize(&app.state, &event("authorizer", Some(&format!("Bearer {token}")))).await
 }
 

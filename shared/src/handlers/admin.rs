@@ -306,7 +306,11 @@ pub async fn update_user(state: &AppState, req: &ApiRequest) -> Result<AdminUser
                         // Every live token dies with its session; the flag already stops new ones.
                         state.store.delete_sessions_of(id).await.map_err(|e| fail(e.into()))?;
                     } else if changes.changes_claims(&user) {
-                        state.store.restamp_sessions(id, &updated.role, &updated.tier).await.map_err(|e| fail(e.into()))?;
+                        state
+                            .store
+                            .restamp_sessions(id, &updated.role, &updated.tier)
+                            .await
+                            .map_err(|e| fail(e.into()))?;
                     }
                     return Ok((Some(id), with_sessions(state, updated).await.map_err(fail)?));
                 }

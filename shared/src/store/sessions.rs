@@ -5,9 +5,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::keys::{self, Key};
-use super::{
-    classify, failed_condition_item, from_item, ms, n, s, written, Item, Store, StoreError, UpdateError,
-};
+use super::{classify, failed_condition_item, from_item, ms, n, s, written, Item, Store, StoreError, UpdateError};
 use crate::clock::UnixMs;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -65,7 +65,11 @@ impl<'a> Tx<'a> {
     }
 
     /// Requires a condition of an item the transaction does not write.
-    pub(super) fn check(&mut self, check: ConditionCheckBuilder, on_fail: Option<Fail>) -> Result<&mut Self, StoreError> {
+    pub(super) fn check(
+        &mut self,
+        check: ConditionCheckBuilder,
+        on_fail: Option<Fail>,
+    ) -> Result<&mut Self, StoreError> {
         let check = check.table_name(self.table).build().map_err(internal)?;
         Ok(self.push(TransactWriteItem::builder().condition_check(check).build(), on_fail))
     }

@@ -196,7 +196,11 @@ async fn signup_validation_is_laravels() {
 
 #[tokio::test]
 async fn a_role_from_the_allow_list_is_taken_at_sign_up_only_here() {
-    let app = TestApp::with_profiles("universal-bookshelf", &[("SELF_ASSIGNABLE_ROLES", "reader,author")]).await;
+    let app = TestApp::with_profiles(
+        "universal-bookshelf",
+        &[("SELF_ASSIGNABLE_ROLES", "reader,author"), ("ROLES", "reader,author,admin")],
+    )
+    .await;
     let (_, email, password) = identity();
     let body = json!({"name": "Writer", "email": email, "password": password, "password_confirmation": password, "role": "author"});
     let reply = app.post("/api/signup", body).await;

@@ -3,7 +3,9 @@
 
 use http::{header, HeaderValue, StatusCode};
 
-use super::views::{AdminUserList, AdminUserView, Message, SessionList, SessionView, TokenResponse, UserView, Verified};
+use super::views::{
+    AdminUserList, AdminUserView, Message, SessionList, SessionView, TokenResponse, UserView, Verified,
+};
 use crate::outcome::{
     Account, Active, AdminUser, Discovery, Done, Jwks, Mailed, PasswordChanged, Sessions, SignedIn, UserList,
 };
