@@ -14,16 +14,18 @@ const FIXTURE_PASSWORD: &str = "Tr0ub4dor&3-horse-battery";
 /// A fixture with its placeholders filled in: tokens, the fixture password, a session id.
 fn event(name: &str, access_token: &str, refresh_token: &str) -> ApiGatewayProxyRequest {
     let text = std::fs::read_to_string(workspace_root().join("events").join(format!("{name}.json"))).unwrap();
-    let session_id = if access_token.is_empty() {
-        String::new()
+    let (session_id, user_id) = if access_token.is_empty() {
+        (String::new(), String::new())
     } else {
-        jwt_claims(access_token)["sid"].as_str().unwrap().to_owned()
+        let claims = jwt_claims(access_token);
+        (claims["sid"].as_str().unwrap().to_owned(), claims["sub"].as_str().unwrap().to_owned())
     };
     let text = text
         .replace("REPLACE_WITH_ACCESS_TOKEN", access_token)
         .replace("REPLACE_WITH_REFRESH_TOKEN", refresh_token)
         .replace("REPLACE_WITH_PASSWORD", FIXTURE_PASSWORD)
-        .replace("REPLACE_WITH_SESSION_ID", &session_id);
+        .replace("REPLACE_WITH_SESSION_ID", &session_id)
+        .replace("REPLACE_WITH_USER_ID", &user_id);
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("events/{name}.json: {e}"))
 }
 
@@ -108,6 +110,38 @@ async fn the_email_fixtures_replay_through_their_functions() {
     assert_eq!(replay(&app, "forgot-password", "", "").await.status, 202);
     let token = app.outbox("fixture.reader@example.com").pop().unwrap().token("reset-password");
     assert_eq!(event_with_token(&app, "reset-password", &token).await.status, 204);
+}
+
+#[tokio::test]
+async fn the_admin_fixtures_replay_as_iam_signed_requests_of_an_apps_backend() {
+    let app = TestApp::new().await;
+    assert_eq!(replay(&app, "register", "", "").await.status, 201);
+    let access = replay(&app, "login", "", "").await.str("access_token");
+    let user_id = jwt_claims(&access)["sub"].as_str().unwrap().to_owned();
+
+    let found = replay(&app, "admin-list-users", "", "").await;
+    assert_eq!(found.status, 200, "{}", found.body);
+    assert_eq!(found.body["users"][0]["id"], user_id.as_str(), "found by the email, normalised");
+    let shown = replay(&app, "admin-get-user", &access, "").await;
+    assert_eq!((shown.status, shown.body["session_count"].as_u64()), (200, Some(2)), "{}", shown.body);
+    let updated = replay(&app, "admin-update-user", &access, "").await;
+    assert_eq!(updated.status, 200, "{}", updated.body);
+    assert_eq!(
+        (updated.body["tier"].as_str(), updated.body["app_metadata"]["plan"].as_str()),
+        (Some("premium"), Some("annual"))
+    );
+    assert_eq!(replay(&app, "admin-end-session", &access, "").await.status, 204, "both path parameters");
+    assert_eq!(replay(&app, "get-me", &access, "").await.status, 401);
+    assert_eq!(replay(&app, "admin-end-sessions", &access, "").await.status, 204);
+    assert_eq!(replay(&app, "admin-delete-user", &access, "").await.status, 204);
+    assert_eq!(replay(&app, "admin-get-user", &access, "").await.status, 404);
+
+    // The caller is API Gateway's record of the signer, never a header.
+    let mut event = event("admin-get-user", &access, "");
+    assert!(event.request_context.identity.user_arn.take().is_some());
+    let request = bookshelf::edge::lambda::from_lambda(event);
+    let refused = Reply::from(dispatch::respond(Arc::clone(&app.state), Route::AdminGetUser, request).await);
+    assert_eq!((refused.status, refused.body["code"].as_str()), (403, Some("forbidden")));
 }
 
 /// Replays a fixture whose body carries a mailed token.
