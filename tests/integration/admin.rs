@@ -127,8 +127,8 @@ async fn lookups_find_one_user_by_each_unique_name_normalised_like_login() {
         body["users"].as_array().unwrap().iter().map(|u| u["id"].as_str().unwrap().to_owned()).collect()
     };
     let shouted = account.email.to_uppercase();
-    assert_eq!(ids(&find(format!("email={}", urlencode(&shouted))).await), [account.id.clone()]);
-    assert_eq!(ids(&find(format!("username={}", account.username.to_uppercase())).await), [account.id.clone()]);
+    assert_eq!(ids(&find(format!("email={}", urlencode(&shouted))).await), [account.id.as_str()]);
+    assert_eq!(ids(&find(format!("username={}", account.username.to_uppercase())).await), [account.id.as_str()]);
     assert_eq!(ids(&find(format!("device_id={device}")).await), [guest_id]);
     let by_legacy = find("legacy_id=42&source=corners".to_owned()).await;
     assert_eq!(ids(&by_legacy), [old.id.to_string()]);

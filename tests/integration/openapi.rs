@@ -1,12 +1,13 @@
-//! `openapi.yaml` documents exactly the native service, and `openapi/<profile>.yaml` each client
-//! profile: together the API events of `template.yaml`, each the route table's routes of its
-//! profile, what the local server answers, and (natively) every error code an `Error` can have.
+//! `openapi.yaml` documents exactly the native service, `openapi/<profile>.yaml` each client
+//! profile and `openapi/admin.yaml` the admin API (the `Gate::Iam` routes): together the API
+//! events of `template.yaml`, each the route table's routes it covers, what the local server
+//! answers, and (natively) every error code an `Error` can have.
 
 use std::collections::BTreeSet;
 
 use bookshelf::error::CODES;
 use bookshelf::profile::Profile;
-use bookshelf::routes::ROUTES;
+use bookshelf::routes::{Gate, RouteSpec, ROUTES};
 use bookshelf_tests::{http, serve_http, workspace_root, TestApp};
 use serde_json::Value;
 
@@ -20,20 +21,51 @@ const PROBED_METHODS: &[&str] = &["GET", "PUT", "POST", "PATCH", "DELETE"];
 const FALLBACK_FUNCTION: &str = "fallback";
 const FALLBACK_METHOD: &str = "ANY";
 
+/// What the local server needs on an admin route (`LOCAL_ADMIN_KEY`'s default); AWS_IAM when
+/// deployed.
+const ADMIN_KEY: (&str, &str) = ("x-admin-key", bookshelf_local::server::DEFAULT_ADMIN_KEY);
+
 type Operation = (String, String);
 
-fn openapi() -> Value {
-    document(Profile::Bookshelf)
+/// One OpenAPI document of the service: a profile's, or the admin API's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Doc {
+    /// `openapi.yaml` for the native profile, `openapi/<profile>.yaml` else (admin routes aside).
+    Profile(Profile),
+    /// `openapi/admin.yaml`: every `Gate::Iam` route, whatever its profile.
+    Admin,
 }
 
-/// A profile's document: `openapi.yaml` for the native one, `openapi/<profile>.yaml` else.
-fn document(profile: Profile) -> Value {
-    let file = match profile {
-        Profile::Bookshelf => "openapi.yaml".to_owned(),
-        other => format!("openapi/{}.yaml", other.name()),
-    };
-    let text = std::fs::read_to_string(workspace_root().join(&file)).unwrap_or_else(|e| panic!("{file}: {e}"));
-    serde_yaml_ng::from_str(&text).unwrap()
+impl Doc {
+    fn all() -> Vec<Doc> {
+        Profile::ALL.into_iter().map(Doc::Profile).chain([Doc::Admin]).collect()
+    }
+
+    /// The document a route belongs to.
+    fn of(spec: &RouteSpec) -> Doc {
+        match spec.gate {
+            Gate::Iam => Doc::Admin,
+            Gate::ApiKey | Gate::Open => Doc::Profile(spec.profile),
+        }
+    }
+
+    fn file(self) -> String {
+        match self {
+            Doc::Profile(Profile::Bookshelf) => "openapi.yaml".to_owned(),
+            Doc::Profile(other) => format!("openapi/{}.yaml", other.name()),
+            Doc::Admin => "openapi/admin.yaml".to_owned(),
+        }
+    }
+
+    fn load(self) -> Value {
+        let file = self.file();
+        let text = std::fs::read_to_string(workspace_root().join(&file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        serde_yaml_ng::from_str(&text).unwrap()
+    }
+}
+
+fn openapi() -> Value {
+    Doc::Profile(Profile::Bookshelf).load()
 }
 
 /// (METHOD, path) of every operation in the native document.
@@ -41,9 +73,9 @@ fn documented() -> BTreeSet<Operation> {
     documented_in(&openapi())
 }
 
-/// (METHOD, path) of every operation of every profile's document, the native one included.
+/// (METHOD, path) of every operation of every document, the native one included.
 fn documented_anywhere() -> BTreeSet<Operation> {
-    Profile::ALL.iter().flat_map(|p| documented_in(&document(*p))).collect()
+    Doc::all().into_iter().flat_map(|doc| documented_in(&doc.load())).collect()
 }
 
 fn documented_in(doc: &Value) -> BTreeSet<Operation> {
@@ -66,8 +98,9 @@ fn in_template() -> BTreeSet<Operation> {
         .collect()
 }
 
-fn in_route_table(profile: Profile) -> BTreeSet<Operation> {
-    ROUTES.iter().filter(|r| r.profile == profile).map(|r| (r.method.to_owned(), r.path.to_owned())).collect()
+/// (METHOD, path) of the route table's routes a document covers.
+fn in_route_table(doc: Doc) -> BTreeSet<Operation> {
+    ROUTES.iter().filter(|r| Doc::of(r) == doc).map(|r| (r.method.to_owned(), r.path.to_owned())).collect()
 }
 
 fn missing(from: &BTreeSet<Operation>, of: &BTreeSet<Operation>) -> Vec<String> {
@@ -88,18 +121,39 @@ fn every_documented_operation_is_a_template_route() {
 
 #[test]
 fn every_route_table_entry_is_documented_in_its_profiles_openapi() {
-    for profile in Profile::ALL {
-        let undocumented = missing(&documented_in(&document(profile)), &in_route_table(profile));
-        assert!(undocumented.is_empty(), "{} routes not in its document: {undocumented:?}", profile.name());
+    for doc in Doc::all() {
+        let undocumented = missing(&documented_in(&doc.load()), &in_route_table(doc));
+        assert!(undocumented.is_empty(), "routes not in {}: {undocumented:?}", doc.file());
     }
 }
 
 #[test]
 fn every_documented_operation_is_in_its_profiles_route_table() {
-    for profile in Profile::ALL {
-        let unrouted = missing(&in_route_table(profile), &documented_in(&document(profile)));
-        assert!(unrouted.is_empty(), "in the {} document but not its routes: {unrouted:?}", profile.name());
+    for doc in Doc::all() {
+        let unrouted = missing(&in_route_table(doc), &documented_in(&doc.load()));
+        assert!(unrouted.is_empty(), "in {} but not its routes: {unrouted:?}", doc.file());
     }
+}
+
+#[test]
+fn the_admin_api_is_documented_apart_from_the_native_one() {
+    let admin = in_route_table(Doc::Admin);
+    assert!(!admin.is_empty());
+    assert!(admin.iter().all(|(_, path)| path.starts_with("/admin/v1/")), "{admin:?}");
+    let native = documented();
+    assert!(native.iter().all(|(_, path)| !path.starts_with("/admin")), "admin paths in openapi.yaml: {native:?}");
+    // Its errors are the native problem+json, and its users carry every field of the User object.
+    let (admin, native) = (Doc::Admin.load(), openapi());
+    let schema = |doc: &Value, name: &str| doc["components"]["schemas"][name].clone();
+    assert_eq!(schema(&admin, "Problem"), schema(&native, "Problem"), "openapi/admin.yaml's Problem is openapi.yaml's");
+    let (admin_user, user) = (schema(&admin, "AdminUser"), schema(&native, "User"));
+    for (field, definition) in user["properties"].as_object().unwrap() {
+        assert_eq!(&admin_user["properties"][field], definition, "AdminUser.{field} is User.{field}");
+    }
+    let required = |schema: &Value| -> BTreeSet<String> {
+        schema["required"].as_array().unwrap().iter().map(|f| f.as_str().unwrap().to_owned()).collect()
+    };
+    assert!(required(&admin_user).is_superset(&required(&user)));
 }
 
 #[tokio::test]
@@ -107,7 +161,7 @@ async fn every_profile_operation_is_answered_by_the_local_server_when_enabled() 
     for profile in Profile::ALL.into_iter().filter(|p| *p != Profile::Bookshelf) {
         let app = TestApp::with_env(&[("API_PROFILES", profile.name())]).await;
         let addr = serve_http(&app).await;
-        for (method, path) in documented_in(&document(profile)) {
+        for (method, path) in documented_in(&Doc::Profile(profile).load()) {
             let reply = http(addr, &method, &concrete(&path), &[], vec![]).await;
             // The profile answers in its own format; a routing failure is the native 404/405.
             let routed_away = reply.headers.get("content-type").is_some_and(|ct| ct == "application/problem+json")
@@ -117,22 +171,35 @@ async fn every_profile_operation_is_answered_by_the_local_server_when_enabled() 
     }
 }
 
-/// Whether an operation needs `x-api-key`: its own `security`, else the document's.
+/// The security requirements of an operation: its own `security`, else the document's.
+fn security<'a>(doc: &'a Value, operation: &'a Value) -> &'a Vec<Value> {
+    operation.get("security").unwrap_or(&doc["security"]).as_array().unwrap()
+}
+
+/// Whether an operation needs `x-api-key`.
 fn needs_api_key(doc: &Value, operation: &Value) -> bool {
-    let security = operation.get("security").unwrap_or(&doc["security"]);
-    security.as_array().unwrap().iter().any(|requirement| requirement.get("ApiKey").is_some())
+    security(doc, operation).iter().any(|requirement| requirement.get("ApiKey").is_some())
 }
 
 #[test]
 fn documented_api_key_requirements_match_the_route_table() {
     for spec in ROUTES {
-        let doc = document(spec.profile);
+        let doc = Doc::of(spec).load();
         let operation = &doc["paths"][spec.path][spec.method.to_lowercase()];
         if operation.is_null() {
             continue; // reported by every_route_table_entry_is_documented_in_openapi
         }
-        assert_eq!(needs_api_key(&doc, operation), spec.api_key, "{} {}", spec.method, spec.path);
+        assert_eq!(needs_api_key(&doc, operation), spec.gate == Gate::ApiKey, "{} {}", spec.method, spec.path);
+        // The admin API: a SigV4 signature (locally the admin key), never the API key.
+        let signed = security(&doc, operation).iter().any(|requirement| requirement.get("sigv4").is_some());
+        assert_eq!(signed, spec.gate == Gate::Iam, "{} {}: sigv4", spec.method, spec.path);
     }
+    let schemes = &Doc::Admin.load()["components"]["securitySchemes"];
+    assert_eq!(schemes["sigv4"]["type"], "apiKey");
+    assert_eq!((&schemes["sigv4"]["in"], &schemes["sigv4"]["name"]), (&"header".into(), &"Authorization".into()));
+    assert_eq!(schemes["sigv4"]["x-amazon-apigateway-authtype"], "awsSigv4");
+    assert_eq!(schemes["AdminKey"]["name"], ADMIN_KEY.0);
+    assert!(schemes.get("ApiKey").is_none(), "the admin API takes no API key");
 }
 
 /// A concrete path for a documented template: each `{param}` becomes a fresh UUID.
@@ -167,15 +234,40 @@ async fn every_documented_operation_is_answered_by_the_local_server() {
 }
 
 #[tokio::test]
+async fn every_admin_operation_is_answered_by_the_local_server_behind_the_admin_key() {
+    let app = TestApp::new().await;
+    let addr = serve_http(&app).await;
+    for (method, path) in documented_in(&Doc::Admin.load()) {
+        let path = concrete(&path);
+        // Routed and gated: refused as AWS_IAM refuses, whatever API key comes along.
+        for headers in [&[][..], &[("x-api-key", "test-key")], &[("x-admin-key", "wrong")]] {
+            let reply = http(addr, &method, &path, headers, vec![]).await;
+            reply.assert_problem(403, "forbidden");
+        }
+        // The admin key opens it: its own checks answer (an unknown user is a 404 of its own).
+        let reply = http(addr, &method, &path, &[ADMIN_KEY], vec![]).await;
+        assert!(
+            !matches!(reply.status, 403 | 405),
+            "{method} {path}: the local server answered {} {}",
+            reply.status,
+            reply.body
+        );
+    }
+}
+
+#[tokio::test]
 async fn the_local_server_answers_no_undocumented_method_on_a_documented_path() {
     let app = TestApp::new().await;
     let addr = serve_http(&app).await;
-    let operations = documented();
-    let paths: BTreeSet<&String> = operations.iter().map(|(_, path)| path).collect();
-    for path in paths {
-        for method in PROBED_METHODS.iter().filter(|m| !operations.contains(&(m.to_string(), path.clone()))) {
-            let reply = http(addr, method, &concrete(path), &[("x-api-key", "test-key")], vec![]).await;
-            reply.assert_problem(405, "method_not_allowed");
+    for doc in [Doc::Profile(Profile::Bookshelf), Doc::Admin] {
+        let operations = documented_in(&doc.load());
+        let paths: BTreeSet<&String> = operations.iter().map(|(_, path)| path).collect();
+        for path in paths {
+            for method in PROBED_METHODS.iter().filter(|m| !operations.contains(&(m.to_string(), path.clone()))) {
+                let headers = [("x-api-key", "test-key"), ADMIN_KEY];
+                let reply = http(addr, method, &concrete(path), &headers, vec![]).await;
+                reply.assert_problem(405, "method_not_allowed");
+            }
         }
     }
 }
@@ -214,9 +306,11 @@ fn the_problem_code_enum_is_exactly_the_codes_the_service_emits() {
 
 #[test]
 fn every_code_a_response_names_is_one_the_service_emits() {
-    let mut named = BTreeSet::new();
-    documented_codes(&openapi(), &mut named);
-    let unknown: Vec<_> = named.iter().filter(|code| !CODES.contains(&code.as_str())).collect();
-    assert!(!named.is_empty());
-    assert!(unknown.is_empty(), "codes named in openapi.yaml that an Error never has: {unknown:?}");
+    for doc in [Doc::Profile(Profile::Bookshelf), Doc::Admin] {
+        let mut named = BTreeSet::new();
+        documented_codes(&doc.load(), &mut named);
+        let unknown: Vec<_> = named.iter().filter(|code| !CODES.contains(&code.as_str())).collect();
+        assert!(!named.is_empty());
+        assert!(unknown.is_empty(), "codes named in {} that an Error never has: {unknown:?}", doc.file());
+    }
 }

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use bookshelf::profile::Profile;
-use bookshelf::routes::ROUTES;
+use bookshelf::routes::{Gate, ROUTES};
 use bookshelf_tests::workspace_root;
 use serde_json::{json, Value};
 
@@ -48,12 +48,14 @@ fn functions(doc: &Value) -> Vec<(String, Value)> {
         .collect()
 }
 
-/// Whether an API event needs `x-api-key`: always, never, or as a template condition says.
+/// What an API event needs before it reaches its function: `x-api-key` always, nothing, the key
+/// as a template condition says, or an IAM signature (`AWS_IAM`) and never the key.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Key {
     Required,
     None,
     If(String),
+    Iam,
 }
 
 /// (method, path, binary, api key) of every API event in the template.
@@ -68,7 +70,12 @@ pub(crate) fn template_routes() -> BTreeSet<(String, String, String, Key)> {
             if props["RestApiId"] != "AuthApi" {
                 continue;
             }
+            let authorizer = &props["Auth"]["Authorizer"];
             let key = match &props["Auth"]["ApiKeyRequired"] {
+                // The admin API: a SigV4 signature, and the API key never opens it.
+                Value::Bool(false) if authorizer == "AWS_IAM" => Key::Iam,
+                other if authorizer == "AWS_IAM" => panic!("{logical_id}: AWS_IAM with ApiKeyRequired {other}"),
+                _ if !authorizer.is_null() => panic!("{logical_id}: authorizer {authorizer} on AuthApi"),
                 Value::Bool(false) => Key::None,
                 Value::Bool(true) | Value::Null => Key::Required,
                 // `!If [Condition, true, false]`, its tag stripped.
@@ -86,7 +93,8 @@ pub(crate) fn template_routes() -> BTreeSet<(String, String, String, Key)> {
 
 /// What the route table says of each method and path: its function, and its key rule — native
 /// routes keep the key (unless a profile may claim them), profile routes need it only when
-/// `ProfileRoutesRequireApiKey` says so.
+/// `ProfileRoutesRequireApiKey` says so, open routes need nothing, and the admin routes
+/// (`Gate::Iam`) an IAM signature.
 fn table_routes() -> BTreeSet<(String, String, String, Key)> {
     let mut routes = BTreeSet::new();
     for spec in ROUTES {
@@ -96,7 +104,9 @@ fn table_routes() -> BTreeSet<(String, String, String, Key)> {
         let claimed_by: Vec<&str> =
             sharing.iter().filter(|r| r.profile != Profile::Bookshelf).map(|r| r.profile.name()).collect();
         let key = match (native, claimed_by.as_slice()) {
-            (Some(n), _) if !n.api_key => Key::None,
+            (Some(n), []) if n.gate == Gate::Iam => Key::Iam,
+            (Some(n), others) if n.gate == Gate::Iam => panic!("{} {} is claimed by {others:?}", n.method, n.path),
+            (Some(n), _) if n.gate == Gate::Open => Key::None,
             (Some(_), []) => Key::Required,
             // A native route keeps its key unless a profile that claims it is enabled.
             (Some(_), ["book-corners", "session-api"]) => Key::If("ClaimableNativeRoutesNeedKey".to_owned()),
@@ -331,5 +341,160 @@ fn every_function_has_a_log_group_with_retention_and_error_and_throttle_alarms()
         let log_group = &resources[&id.replace("Function", "LogGroup")];
         assert_eq!(log_group["Type"], "AWS::Logs::LogGroup", "{id}");
         assert_eq!(log_group["Properties"]["RetentionInDays"], "LogRetentionDays", "{id}");
+    }
+}
+
+/// The `Api` events of a function, as (event name, properties).
+fn api_events(function: &Value) -> Vec<(String, Value)> {
+    let events = function["Properties"]["Events"].as_object().into_iter().flatten();
+    events.filter(|(_, e)| e["Type"] == "Api").map(|(name, e)| (name.clone(), e["Properties"].clone())).collect()
+}
+
+#[test]
+fn admin_routes_take_aws_iam_and_never_the_api_key() {
+    let doc = template();
+    let resources = &doc["Resources"];
+    // Every admin route is one AWS_IAM event of its own function, never opened by the key, and
+    // invoked through the function's resource policy (InvokeRole NONE), not with the caller's
+    // credentials (SAM's default for AWS_IAM).
+    let admin: Vec<_> = ROUTES.iter().filter(|r| r.gate == Gate::Iam).collect();
+    assert!(!admin.is_empty());
+    for spec in &admin {
+        assert!(spec.path.starts_with("/admin/v1/"), "{} {}", spec.method, spec.path);
+        let (id, function) = functions(&doc).into_iter().find(|(id, _)| binary_of(id) == spec.function).unwrap();
+        let events = api_events(&function);
+        assert_eq!(events.len(), 1, "{id}: one event, its route's");
+        let (_, event) = &events[0];
+        assert_eq!(event["RestApiId"], "AuthApi", "{id}");
+        assert_eq!(
+            (event["Method"].as_str().unwrap().to_uppercase(), &event["Path"]),
+            (spec.method.to_owned(), &json!(spec.path))
+        );
+        assert_eq!(event["Auth"]["Authorizer"], "AWS_IAM", "{id}");
+        assert_eq!(event["Auth"]["ApiKeyRequired"], false, "{id}: the API key never opens an admin route");
+        assert_eq!(event["Auth"]["InvokeRole"], "NONE", "{id}");
+    }
+    // ...and AWS_IAM guards nothing else; the API itself has no default authorizer.
+    let iam_events: Vec<_> = functions(&doc)
+        .iter()
+        .flat_map(|(id, f)| api_events(f).into_iter().map(move |(_, e)| (id.clone(), e)))
+        .filter(|(_, e)| e["Auth"]["Authorizer"] == "AWS_IAM")
+        .map(|(id, _)| binary_of(&id))
+        .collect();
+    assert_eq!(iam_events.len(), admin.len(), "{iam_events:?}");
+    assert!(iam_events.iter().all(|binary| admin.iter().any(|r| r.function == binary)), "{iam_events:?}");
+    let api_auth = &resources["AuthApi"]["Properties"]["Auth"];
+    assert!(api_auth.get("DefaultAuthorizer").is_none(), "a default authorizer would reach every route");
+    assert_eq!(api_auth["ApiKeyRequired"], true, "the key stays the default of every other route");
+
+    // The policy callers need exists, allows only invoking /admin/v1/*, and is given to nobody.
+    let policy = &resources["AdminApiInvokePolicy"];
+    assert_eq!(policy["Type"], "AWS::IAM::ManagedPolicy");
+    for attachment in ["Roles", "Users", "Groups"] {
+        assert!(policy["Properties"].get(attachment).is_none(), "AdminApiInvokePolicy is attached to {attachment}");
+    }
+    let statements = policy["Properties"]["PolicyDocument"]["Statement"].as_array().unwrap();
+    assert_eq!(statements.len(), 1);
+    assert_eq!(statements[0]["Effect"], "Allow");
+    assert_eq!(statements[0]["Action"], "execute-api:Invoke");
+    assert_eq!(
+        statements[0]["Resource"],
+        "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${AuthApi}/*/*/admin/v1/*"
+    );
+    let others: Value = resources
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(id, _)| *id != "AdminApiInvokePolicy")
+        .map(|(id, r)| (id.clone(), r.clone()))
+        .collect();
+    assert!(!others.to_string().contains("AdminApiInvokePolicy"), "no resource may attach AdminApiInvokePolicy");
+    let outputs = &doc["Outputs"];
+    assert_eq!(outputs["AdminApiInvokePolicyArn"]["Value"], "AdminApiInvokePolicy");
+    assert!(outputs["AdminApiInvokePolicyArn"]["Description"].as_str().unwrap().contains("role"));
+    assert!(outputs["AdminApiUrl"]["Value"].as_str().unwrap().ends_with("/${StageName}/admin/v1"));
+
+    // API Gateway's IAM refusals answer as the admin functions refuse an unauthenticated
+    // request (403 `forbidden`); an unsigned request stays the unknown route's 404.
+    let responses = &resources["AuthApi"]["Properties"]["GatewayResponses"];
+    for (gateway, status, code) in [
+        ("ACCESS_DENIED", 403, "forbidden"),
+        ("INVALID_SIGNATURE", 403, "forbidden"),
+        ("EXPIRED_TOKEN", 403, "forbidden"),
+        ("MISSING_AUTHENTICATION_TOKEN", 404, "not_found"),
+    ] {
+        let response = &responses[gateway];
+        assert_eq!(response["StatusCode"], status.to_string(), "{gateway}");
+        assert_eq!(
+            response["ResponseParameters"]["Headers"]["Content-Type"], "'application/problem+json'",
+            "{gateway}"
+        );
+        let body: Value =
+            serde_json::from_str(response["ResponseTemplates"]["application/json"].as_str().unwrap()).unwrap();
+        let keys: BTreeSet<&str> = body.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys, BTreeSet::from(["type", "title", "status", "detail", "code", "request_id"]), "{gateway}");
+        assert_eq!((body["status"].as_u64(), body["code"].as_str()), (Some(status), Some(code)), "{gateway}");
+        assert_eq!(body["type"], "about:blank", "{gateway}");
+    }
+
+    // What PATCH may set: every function reads TIERS and ROLES from parameters defaulting to the
+    // service's own defaults.
+    let env = &doc["Globals"]["Function"]["Environment"]["Variables"];
+    assert_eq!((&env["TIERS"], &env["ROLES"]), (&json!("Tiers"), &json!("Roles")));
+    assert_eq!(doc["Parameters"]["Tiers"]["Default"], bookshelf::config::DEFAULT_TIERS);
+    assert_eq!(doc["Parameters"]["Roles"]["Default"], bookshelf::config::DEFAULT_ROLES);
+}
+
+/// The DynamoDB grants of a function's policies: (action, resource) pairs.
+fn dynamodb_grants(function: &Value) -> BTreeSet<(String, String)> {
+    let mut grants = BTreeSet::new();
+    for policy in function["Properties"]["Policies"].as_array().into_iter().flatten() {
+        for statement in policy["Statement"].as_array().into_iter().flatten() {
+            let actions: Vec<String> = match &statement["Action"] {
+                Value::String(one) => vec![one.clone()],
+                many => many.as_array().into_iter().flatten().map(|a| a.as_str().unwrap().to_owned()).collect(),
+            };
+            let resources: Vec<String> = match &statement["Resource"] {
+                Value::Array(many) => many.iter().map(|r| r.as_str().unwrap().to_owned()).collect(),
+                one => vec![one.as_str().unwrap().to_owned()],
+            };
+            for action in actions.iter().filter(|a| a.starts_with("dynamodb:")) {
+                grants.extend(resources.iter().map(|r| (action.clone(), r.clone())));
+            }
+        }
+    }
+    grants
+}
+
+#[test]
+fn only_the_admin_listing_may_query_the_users_index_and_only_that_index() {
+    let doc = template();
+    let indexes = doc["Resources"]["AuthTable"]["Properties"]["GlobalSecondaryIndexes"].as_array().unwrap().clone();
+    let names: Vec<&str> = indexes.iter().map(|i| i["IndexName"].as_str().unwrap()).collect();
+    assert_eq!(names, [bookshelf::store::USERS_BY_CREATED]);
+    let index = format!("${{AuthTable.Arn}}/index/{}", bookshelf::store::USERS_BY_CREATED);
+    let listing = ROUTES.iter().find(|r| r.route == bookshelf::routes::Route::AdminListUsers).unwrap().function;
+    for (id, function) in functions(&doc) {
+        let grants = dynamodb_grants(&function);
+        let on_index: BTreeSet<&str> =
+            grants.iter().filter(|(_, resource)| resource.contains("/index/")).map(|(a, _)| a.as_str()).collect();
+        for (_, resource) in grants.iter().filter(|(_, resource)| resource.contains("/index/")) {
+            assert_eq!(*resource, index, "{id}: a grant on another index");
+        }
+        if binary_of(&id) == listing {
+            // Its page is a Query of the index (keys only), its users one BatchGetItem.
+            assert_eq!(on_index, BTreeSet::from(["dynamodb:Query"]), "{id}");
+            assert!(grants.contains(&("dynamodb:BatchGetItem".to_owned(), "AuthTable.Arn".to_owned())), "{id}");
+        } else {
+            assert!(on_index.is_empty(), "{id} may not read the users index");
+        }
+    }
+    // The admin functions that count or end a user's sessions query the user's partition.
+    for function in ["admin-get-user", "admin-update-user", "admin-delete-user", "admin-end-sessions"] {
+        let (id, resource) = functions(&doc).into_iter().find(|(id, _)| binary_of(id) == function).unwrap();
+        assert!(
+            dynamodb_grants(&resource).contains(&("dynamodb:Query".to_owned(), "AuthTable.Arn".to_owned())),
+            "{id}"
+        );
     }
 }

@@ -45,9 +45,16 @@ pub async fn change(state: &AppState, req: &ApiRequest) -> Result<PasswordChange
     };
     match state.store.change_password(&auth.user, &user, after).await {
         Ok(()) => {}
-        // The password changed under us (the current password we checked is no longer it), or
-        // the kept session ended meanwhile.
-        Err(StoreError::Stale) => return Err(Error::InvalidCredentials),
+        // The password changed under us (the current password we checked is no longer it), the
+        // kept session ended meanwhile, or the back office changed the account (disabled: the
+        // caller's session is gone too; a new tier or role: try again).
+        Err(StoreError::Stale) => {
+            let current = state.store.get_user(user.id).await?;
+            return Err(match current {
+                Some(u) if u.password_hash == auth.user.password_hash && !u.disabled => Error::Conflict,
+                _ => Error::InvalidCredentials,
+            });
+        }
         Err(e) => return Err(e.into()),
     }
     // The new credentials version already shuts every old session out of the bearer routes;
