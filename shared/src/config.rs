@@ -121,6 +121,8 @@ pub struct Config {
     pub authorizer_optional_routes: Vec<(String, String)>,
     /// `LOGIN_FAILURE_FLOOR_MS`: a failed login answers no sooner than this after it began.
     pub login_failure_floor: Duration,
+    /// `SOCIAL_<PROVIDER>_*`: the providers users may sign in with (those with client ids).
+    pub social_providers: Vec<crate::social::ProviderConfig>,
 }
 
 /// Reads typed settings from a lookup, naming the variable in every error.
@@ -267,6 +269,7 @@ impl Config {
             tiers: list(get("TIERS"), DEFAULT_TIERS),
             roles: list(get("ROLES"), DEFAULT_ROLES),
             profile_routes_require_api_key: read.flag("PROFILE_ROUTES_REQUIRE_API_KEY", false)?,
+            social_providers: crate::social::ProviderConfig::read(get)?,
             login_failure_floor: Duration::from_millis(u64::from(read.count_or_zero("LOGIN_FAILURE_FLOOR_MS", 1_500)?)),
             authorizer_optional_routes: match get("AUTHORIZER_OPTIONAL_ROUTES") {
                 None => Vec::new(),

@@ -78,6 +78,18 @@ pub enum Error {
     /// `not_guest`: a full account called guest upgrade.
     #[error("not a guest")]
     NotGuest,
+    /// `account_exists`: a social sign-in whose email belongs to an account it may not be
+    /// linked to automatically (either side's address unverified): sign in the old way and
+    /// link the identity from there.
+    #[error("account exists")]
+    AccountExists,
+    /// `identity_taken`: the social identity belongs to another account (or this account has
+    /// another identity of the provider).
+    #[error("identity taken")]
+    IdentityTaken,
+    /// `last_identity`: unlinking it would leave the account no way to sign in.
+    #[error("last identity")]
+    LastIdentity,
     /// `conflict`: the account changed under a concurrent request; try again.
     #[error("conflict")]
     Conflict,
@@ -138,6 +150,9 @@ pub const CODES: &[&str] = &[
     "username_taken",
     "email_taken",
     "not_guest",
+    "account_exists",
+    "identity_taken",
+    "last_identity",
     "already_verified",
     "rate_limited",
     "conflict",
@@ -168,6 +183,9 @@ impl Error {
             UsernameTaken => "username_taken",
             EmailTaken => "email_taken",
             NotGuest => "not_guest",
+            AccountExists => "account_exists",
+            IdentityTaken => "identity_taken",
+            LastIdentity => "last_identity",
             AlreadyVerified => "already_verified",
             RateLimited { .. } => "rate_limited",
             Conflict => "conflict",
@@ -211,6 +229,7 @@ impl From<StoreError> for Error {
         match e {
             StoreError::Conflict(Claim::Username) => Error::UsernameTaken,
             StoreError::Conflict(Claim::Email) => Error::EmailTaken,
+            StoreError::Conflict(Claim::Identity) => Error::IdentityTaken,
             StoreError::Conflict(Claim::Device | Claim::Legacy) => Error::Conflict,
             StoreError::Unavailable(cause) => Error::Unavailable(cause),
             StoreError::Stale => Error::Conflict,
@@ -257,6 +276,9 @@ pub(crate) mod tests {
             AlreadyVerified,
             RateLimited { limit: Limit::UsagePlan, retry_after: 1 },
             NotGuest,
+            AccountExists,
+            IdentityTaken,
+            LastIdentity,
             Conflict,
             PayloadTooLarge,
             UnsupportedMediaType,
@@ -284,6 +306,9 @@ pub(crate) mod tests {
                 | AlreadyVerified
                 | RateLimited { .. }
                 | NotGuest
+                | AccountExists
+                | IdentityTaken
+                | LastIdentity
                 | Conflict
                 | PayloadTooLarge
                 | UnsupportedMediaType

@@ -28,6 +28,7 @@ pub mod rate_scope;
 pub mod routes;
 pub mod sdk_http;
 pub mod signing_keys;
+pub mod social;
 pub mod state;
 pub mod store;
 pub mod tokens;

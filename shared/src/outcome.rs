@@ -93,6 +93,12 @@ pub struct UserList {
     pub next_cursor: Option<String>,
 }
 
+/// The ways an account signs in: a password, and each linked social identity.
+#[derive(Debug)]
+pub struct Identities {
+    pub user: Box<UserRecord>,
+}
+
 /// A password was changed: every other session ended, and the caller either holds a new
 /// session or (where its profile keeps it) still holds its own.
 #[derive(Debug)]

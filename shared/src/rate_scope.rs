@@ -17,10 +17,11 @@ pub enum RateScope {
     Upgrade,
     DeleteAccount,
     UpdateProfile,
+    Social,
 }
 
 impl RateScope {
-    pub const ALL: [RateScope; 13] = [
+    pub const ALL: [RateScope; 14] = [
         RateScope::Register,
         RateScope::Guest,
         RateScope::Login,
@@ -34,6 +35,7 @@ impl RateScope {
         RateScope::Upgrade,
         RateScope::DeleteAccount,
         RateScope::UpdateProfile,
+        RateScope::Social,
     ];
 
     /// The scope's name in its window keys (`RATE#<name>#<ip>`) and in logs.
@@ -52,6 +54,7 @@ impl RateScope {
             RateScope::Upgrade => "upgrade",
             RateScope::DeleteAccount => "delete_account",
             RateScope::UpdateProfile => "update_profile",
+            RateScope::Social => "social",
         }
     }
 
@@ -63,6 +66,7 @@ impl RateScope {
             RateScope::Register | RateScope::Guest | RateScope::Forgot | RateScope::Verification => 5,
             RateScope::Upgrade => 5,
             RateScope::Login | RateScope::Reset | RateScope::Password | RateScope::DeleteAccount => 10,
+            RateScope::Social => 10,
             RateScope::UpdateProfile => 30,
             RateScope::Refresh | RateScope::Verify | RateScope::EmailVerify => 60,
         }
@@ -84,6 +88,7 @@ impl RateScope {
             RateScope::Upgrade => "RATE_LIMIT_UPGRADE_PER_MINUTE",
             RateScope::DeleteAccount => "RATE_LIMIT_DELETE_ACCOUNT_PER_MINUTE",
             RateScope::UpdateProfile => "RATE_LIMIT_UPDATE_PROFILE_PER_MINUTE",
+            RateScope::Social => "RATE_LIMIT_SOCIAL_PER_MINUTE",
         }
     }
 
@@ -102,6 +107,7 @@ impl RateScope {
             RateScope::Upgrade => "Too many upgrade attempts. Please try again later.",
             RateScope::DeleteAccount => "Too many account deletion attempts. Please try again later.",
             RateScope::UpdateProfile => "Too many profile update attempts. Please try again later.",
+            RateScope::Social => "Too many sign-in attempts. Please try again later.",
         }
     }
 

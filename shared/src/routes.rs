@@ -203,6 +203,18 @@ routes! {
     Jwks: GET "/.well-known/jwks.json",
         gate: Open, function: "jwks", rate: Unlimited, profile: Bookshelf,
         jwks => crate::handlers::jwks::handle;
+    SocialSignIn: POST "/api/v1/auth/social/{provider}",
+        gate: ApiKey, function: "social-sign-in", rate: EveryRequest(S::Social), profile: Bookshelf,
+        social_sign_in => crate::handlers::social::sign_in;
+    ListIdentities: GET "/api/v1/auth/identities",
+        gate: ApiKey, function: "list-identities", rate: Unlimited, profile: Bookshelf,
+        list_identities => crate::handlers::social::list;
+    LinkIdentity: POST "/api/v1/auth/identities/{provider}",
+        gate: ApiKey, function: "link-identity", rate: Unlimited, profile: Bookshelf,
+        link_identity => crate::handlers::social::link;
+    UnlinkIdentity: DELETE "/api/v1/auth/identities/{provider}",
+        gate: ApiKey, function: "unlink-identity", rate: Unlimited, profile: Bookshelf,
+        unlink_identity => crate::handlers::social::unlink;
     OpenidConfiguration: GET "/.well-known/openid-configuration",
         gate: Open, function: "openid-configuration", rate: Unlimited, profile: Bookshelf,
         openid_configuration => crate::handlers::jwks::discovery;
@@ -303,6 +315,9 @@ routes! {
     BookwishMe: GET "/users/me",
         gate: Open, function: "get-me", rate: Unlimited, profile: Bookwish,
         bookwish_me => crate::handlers::me::get;
+    BookwishSocial: POST "/auth/social/{provider}",
+        gate: Open, function: "social-sign-in", rate: EveryRequest(S::Social), profile: Bookwish,
+        bookwish_social => crate::handlers::social::sign_in, decode: bw::decode_social;
 
     // The back office (`/admin/v1`): IAM-signed callers only.
     AdminListUsers: GET "/admin/v1/users",

@@ -4,6 +4,7 @@ use crate::clock::Clock;
 use crate::config::{Config, KeySource};
 use crate::mail::Mailer;
 use crate::signing_keys::{self as keys, KeyError, KeySet};
+use crate::social::Social;
 use crate::store::Store;
 use crate::tokens::TokenService;
 
@@ -13,6 +14,8 @@ pub struct AppState {
     pub tokens: TokenService,
     pub mailer: Mailer,
     pub clock: Clock,
+    /// The social sign-in providers and their key caches.
+    pub social: Social,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -35,7 +38,8 @@ impl AppState {
         let tokens = TokenService::new(&config, &keys);
         let store = Store::connect(&config).await;
         let mailer = Mailer::from_config(&config);
-        Ok(AppState { config, store, tokens, mailer, clock: Clock::system() })
+        let social = Social::new(&config.social_providers);
+        Ok(AppState { config, store, tokens, mailer, clock: Clock::system(), social })
     }
 }
 

@@ -14,4 +14,5 @@ pub mod password;
 pub mod refresh;
 pub mod register;
 pub mod sessions;
+pub mod social;
 pub mod verify;

@@ -6,10 +6,11 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, Update};
 use uuid::Uuid;
 
+use super::claims::{release_claim, ClaimRecord};
 use super::keys;
 use super::sessions::SessionRecord;
 use super::tx::{Fail, Tx};
-use super::users::{release_claim, ClaimRecord, UserRecord};
+use super::users::UserRecord;
 use super::{ms, n, s, to_item, Claim, Store, StoreError};
 use crate::clock::UnixMs;
 

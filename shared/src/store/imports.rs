@@ -5,9 +5,10 @@ use std::collections::HashSet;
 
 use uuid::Uuid;
 
+use super::claims::ClaimRecord;
 use super::keys;
 use super::tx::{Fail, Tx};
-use super::users::{put_with_name_claims, ClaimRecord, NewAccount, UserRecord};
+use super::users::{put_with_name_claims, NewAccount, UserRecord};
 use super::{from_item, to_item, Claim, Store, StoreError};
 use crate::clock::UnixMs;
 

@@ -8,6 +8,7 @@
 //! | username claim      | `USERNAME#<key>`    | `CLAIM`            | –                  |
 //! | email claim         | `EMAIL#<key>`       | `CLAIM`            | –                  |
 //! | device claim        | `DEVICE#<sha256>`   | `CLAIM`            | guest idle expiry  |
+//! | identity claim      | `IDENTITY#<provider>#<sub>` | `CLAIM`    | –                  |
 //! | rate window         | `RATE#<route>#<ip>` | window start (s)   | end of window      |
 //! | login back-off      | `LOGIN#<sha256(id)>`| `STATE`            | a day (30 once disabled) |
 //! | one-time token      | `USER#<user id>`    | `TOKEN#verify`/`#reset` | token or send window |
@@ -91,6 +92,11 @@ pub fn legacy_claim(source: Option<&str>, legacy_id: &str) -> String {
         Some(source) => format!("LEGACY#{source}#{legacy_id}"),
         None => format!("LEGACY#{legacy_id}"),
     }
+}
+
+/// A social identity: the provider's subject for its users, unique per provider.
+pub fn identity_claim(provider: &str, subject: &str) -> String {
+    format!("IDENTITY#{provider}#{subject}")
 }
 
 /// Device ids are hashed: the table never holds a client's raw device identifier.

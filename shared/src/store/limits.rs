@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::claims::ClaimRecord;
 use super::keys;
-use super::users::ClaimRecord;
 use super::{from_item, n, sort_key, to_item, written, Store, StoreError};
 use crate::clock::UnixMs;
 

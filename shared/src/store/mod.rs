@@ -15,7 +15,9 @@
 //! aggregate.
 
 mod admin;
+mod claims;
 mod guests;
+mod identities;
 mod imports;
 pub mod keys;
 mod limits;
@@ -37,13 +39,15 @@ use aws_smithy_types::timeout::TimeoutConfig;
 use serde::{Deserialize, Serialize};
 
 pub use admin::{AdminChanges, PageEnd, UserPage, UserQuery};
+pub use claims::ClaimRecord;
 pub use guests::Upgrade;
+pub use identities::LinkedIdentity;
 pub use imports::NewImport;
 pub use limits::LoginState;
 pub use one_time::{Issued, OneTimeRecord, Quota};
 pub use passwords::{HashUpgrade, SessionAfter};
 pub use sessions::{Exchange, NewSession, Rotate, Rotation, SessionRecord};
-pub use users::{ClaimRecord, NewAccount, ProfileChanges, UserRecord, USERS_BY_CREATED};
+pub use users::{NewAccount, ProfileChanges, UserRecord, USERS_BY_CREATED};
 
 use crate::clock::UnixMs;
 use crate::config::Config;
@@ -78,6 +82,8 @@ pub enum Claim {
     Device,
     /// An imported user's id in its app (`legacy_id`).
     Legacy,
+    /// A social identity (a provider's subject).
+    Identity,
 }
 
 /// Error codes that mean "try again later" rather than "this request is wrong".

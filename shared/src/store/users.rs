@@ -2,11 +2,12 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::builders::DeleteBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, ReturnValue, Update};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::claims::{release_claim, ClaimRecord};
+use super::identities::LinkedIdentity;
 use super::keys;
 use super::sessions::SessionRecord;
 use super::tx::{Fail, Tx};
@@ -82,6 +83,9 @@ pub struct UserRecord {
     /// it but never change it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_metadata: Option<String>,
+    /// The social identities linked to this user, each also held as a claim.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub identities: Vec<LinkedIdentity>,
 }
 
 /// The index of users by creation time (the admin listing): partition `kind`, sort
@@ -151,6 +155,7 @@ impl UserRecord {
             ttl: None,
             disabled: false,
             app_metadata: None,
+            identities: Vec::new(),
         }
     }
 
@@ -195,61 +200,13 @@ impl UserRecord {
             ttl: Some(expires_at.to_unix_secs()),
             disabled: false,
             app_metadata: None,
+            identities: Vec::new(),
         }
     }
 
     pub fn is_live(&self, now: UnixMs) -> bool {
         self.expires_at.is_none_or(|at| now < at)
     }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ClaimRecord {
-    pk: String,
-    sk: String,
-    pub user_id: Uuid,
-    /// Device claims expire with their idle guest; name claims never do.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_at: Option<UnixMs>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ttl: Option<i64>,
-}
-
-impl ClaimRecord {
-    /// The claim's key: what it makes unique (`USERNAME#…`, `EMAIL#…`, `LEGACY#…`).
-    pub fn pk(&self) -> &str {
-        &self.pk
-    }
-    /// A username or email claim (`keys::username_claim`, `keys::email_claim`).
-    pub(super) fn new_name(claim_pk: String, user_id: Uuid) -> Self {
-        let key = keys::claim(claim_pk);
-        ClaimRecord { pk: key.pk, sk: key.sk, user_id, expires_at: None, ttl: None }
-    }
-
-    /// A guest's device claim (`keys::device_claim`), expiring with the guest.
-    pub fn new_device(claim_pk: String, user_id: Uuid, expires_at: UnixMs) -> Self {
-        let key = keys::claim(claim_pk);
-        ClaimRecord {
-            pk: key.pk,
-            sk: key.sk,
-            user_id,
-            expires_at: Some(expires_at),
-            ttl: Some(expires_at.to_unix_secs()),
-        }
-    }
-
-    pub fn is_live(&self, now: UnixMs) -> bool {
-        self.expires_at.is_none_or(|at| now < at)
-    }
-}
-
-/// Deletes a claim, unless someone else holds it: a claim that is already gone is fine; one
-/// held by someone else is never touched.
-pub(super) fn release_claim(claim_pk: String, owner: Uuid) -> DeleteBuilder {
-    Delete::builder()
-        .set_key(Some(keys::claim(claim_pk).into_attributes()))
-        .condition_expression("attribute_not_exists(pk) OR user_id = :owner")
-        .expression_attribute_values(":owner", s(owner.to_string()))
 }
 
 /// Changes to a user's profile; `None` leaves a field as it is.
@@ -500,7 +457,8 @@ impl Store {
             user.legacy_id.as_deref().map(|id| keys::legacy_claim(user.legacy_source.as_deref(), id)),
             user.device_key.clone(),
         ];
-        for claim in claims.into_iter().flatten() {
+        let identities = user.identities.iter().map(|i| Some(keys::identity_claim(&i.provider, &i.subject)));
+        for claim in claims.into_iter().chain(identities).flatten() {
             tx.delete(release_claim(claim, user.id), None)?;
         }
         for purpose in [Purpose::VerifyEmail, Purpose::ResetPassword] {

@@ -26,7 +26,8 @@ pub mod decode {
         Ok(Body::read(req, Accept::Json)?
             .alias("device_id", "deviceId")
             .alias("refresh_token", "refreshToken")
-            .alias("display_name", "displayName"))
+            .alias("display_name", "displayName")
+            .alias("id_token", "idToken"))
     }
 
     fn required(body: &mut Body, fields: &[&str]) {
@@ -62,6 +63,14 @@ pub mod decode {
         let mut body = read(req)?;
         required(&mut body, &["email", "password"]);
         body.keep(&["email", "password"]).native(req, Error::Validation)
+    }
+
+    /// Social sign-in (BookWish's planned Google and Apple login): the ID token, its nonce and
+    /// the name the app collected, in either spelling.
+    pub fn decode_social(_state: &AppState, req: &ApiRequest) -> Result<ApiRequest, Error> {
+        let mut body = read(req)?;
+        required(&mut body, &["id_token"]);
+        body.keep(&["id_token", "nonce", "display_name"]).native(req, Error::Validation)
     }
 
     pub fn decode_migrate(state: &AppState, req: &ApiRequest) -> Result<ApiRequest, Error> {
@@ -137,6 +146,7 @@ impl Codec for Bookwish {
             Error::AccountDisabled => ("AccountDisabled", native_detail(error)),
             Error::Forbidden(_) => ("Forbidden", native_detail(error)),
             Error::Conflict => ("Conflict", native_detail(error)),
+            Error::AccountExists => ("AccountExists", native_detail(error)),
             other => ("InternalError", native_detail(other)),
         };
         answer(usual_status(error), &json!({"error": code, "message": message}), Some(error))

@@ -5,7 +5,8 @@
 use super::native::write;
 use crate::error::Error;
 use crate::outcome::{
-    Account, Active, AdminUser, Discovery, Done, Jwks, Mailed, PasswordChanged, Sessions, SignedIn, UserList,
+    Account, Active, AdminUser, Discovery, Done, Identities, Jwks, Mailed, PasswordChanged, Sessions, SignedIn,
+    UserList,
 };
 use crate::web::response::ApiResponse;
 
@@ -46,6 +47,9 @@ pub trait Codec {
     fn user_list(&self, outcome: UserList) -> ApiResponse {
         write::user_list(outcome)
     }
+    fn identities(&self, outcome: Identities) -> ApiResponse {
+        write::identities(outcome)
+    }
     /// The response to a failure of `operation` (the route's function: `login`, `refresh`, …),
     /// tagged with the request id that its log line carries too. The cause of a server fault
     /// never reaches the body.
@@ -79,4 +83,5 @@ encode! {
     Discovery => discovery,
     AdminUser => admin_user,
     UserList => user_list,
+    Identities => identities,
 }

@@ -159,7 +159,9 @@ pub fn usual_status(error: &Error) -> StatusCode {
         AccountDisabled | Forbidden(_) | InvalidApiKey => StatusCode::FORBIDDEN,
         NotFound => StatusCode::NOT_FOUND,
         MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-        UsernameTaken | EmailTaken | Conflict | AlreadyVerified => StatusCode::CONFLICT,
+        UsernameTaken | EmailTaken | Conflict | AlreadyVerified | AccountExists | IdentityTaken | LastIdentity => {
+            StatusCode::CONFLICT
+        }
         RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -37,7 +37,8 @@ fn status(error: &Error) -> StatusCode {
         AccountDisabled | Forbidden(_) | InvalidApiKey => StatusCode::FORBIDDEN,
         NotFound => StatusCode::NOT_FOUND,
         MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-        UsernameTaken | EmailTaken | NotGuest | Conflict | AlreadyVerified => StatusCode::CONFLICT,
+        UsernameTaken | EmailTaken | NotGuest | Conflict | AlreadyVerified | AccountExists | IdentityTaken
+        | LastIdentity => StatusCode::CONFLICT,
         RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -64,6 +65,11 @@ pub fn detail(error: &Error) -> &'static str {
         UsernameTaken => USERNAME_TAKEN,
         EmailTaken => EMAIL_TAKEN,
         NotGuest => "This account is not a guest account.",
+        AccountExists => {
+            "An account already uses this email address. Sign in to it the usual way and link this identity from there."
+        }
+        IdentityTaken => "This identity is linked to another account, or this account already has one of its provider.",
+        LastIdentity => "This is the account's last way to sign in: set a password or link another identity first.",
         AlreadyVerified => "This email address is already verified.",
         RateLimited { limit: Limit::Scope(scope), .. } => scope.detail(),
         RateLimited { limit: Limit::UsagePlan, .. } => "Too many requests. Please try again later.",

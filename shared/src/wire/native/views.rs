@@ -89,6 +89,35 @@ impl<'a> AdminUserView<'a> {
     }
 }
 
+/// One way an account signs in: `password`, or a linked provider with the address it gave.
+#[derive(Debug, Serialize)]
+pub struct IdentityView<'a> {
+    pub provider: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub linked_at: Option<String>,
+}
+
+/// `GET /identities`' answer.
+#[derive(Debug, Serialize)]
+pub struct IdentityList<'a> {
+    pub identities: Vec<IdentityView<'a>>,
+}
+
+impl<'a> IdentityList<'a> {
+    pub fn of(user: &'a UserRecord) -> Self {
+        let password =
+            user.password_hash.is_some().then_some(IdentityView { provider: "password", email: None, linked_at: None });
+        let linked = user.identities.iter().map(|i| IdentityView {
+            provider: &i.provider,
+            email: i.email.as_deref(),
+            linked_at: Some(rfc3339(i.linked_at)),
+        });
+        IdentityList { identities: password.into_iter().chain(linked).collect() }
+    }
+}
+
 /// `GET /admin/v1/users`' answer.
 #[derive(Debug, Serialize)]
 pub struct AdminUserList<'a> {

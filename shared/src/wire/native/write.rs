@@ -4,10 +4,11 @@
 use http::{header, HeaderValue, StatusCode};
 
 use super::views::{
-    AdminUserList, AdminUserView, Message, SessionList, SessionView, TokenResponse, UserView, Verified,
+    AdminUserList, AdminUserView, IdentityList, Message, SessionList, SessionView, TokenResponse, UserView, Verified,
 };
 use crate::outcome::{
-    Account, Active, AdminUser, Discovery, Done, Jwks, Mailed, PasswordChanged, Sessions, SignedIn, UserList,
+    Account, Active, AdminUser, Discovery, Done, Identities, Jwks, Mailed, PasswordChanged, Sessions, SignedIn,
+    UserList,
 };
 use crate::web::response::ApiResponse;
 use crate::wire::reading::signed_in_status;
@@ -28,6 +29,10 @@ pub fn admin_user(outcome: AdminUser) -> ApiResponse {
 pub fn user_list(outcome: UserList) -> ApiResponse {
     let users = outcome.users.iter().map(|user| AdminUserView::new(user, None)).collect();
     ApiResponse::json(StatusCode::OK, &AdminUserList { users, next_cursor: outcome.next_cursor.as_deref() })
+}
+
+pub fn identities(outcome: Identities) -> ApiResponse {
+    ApiResponse::json(StatusCode::OK, &IdentityList::of(&outcome.user))
 }
 
 pub fn active(Active(claims): Active) -> ApiResponse {

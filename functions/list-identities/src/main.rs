@@ -1,0 +1,8 @@
+//! Lambda for GET /api/v1/auth/identities.
+
+use bookshelf::routes::{entry, Route};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    bookshelf::edge::lambda::serve(&[(Route::ListIdentities, entry::list_identities)]).await
+}

@@ -1,0 +1,8 @@
+//! Lambda for DELETE /api/v1/auth/identities/{provider}.
+
+use bookshelf::routes::{entry, Route};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    bookshelf::edge::lambda::serve(&[(Route::UnlinkIdentity, entry::unlink_identity)]).await
+}
