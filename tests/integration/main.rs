@@ -24,4 +24,5 @@ mod races;
 mod refresh;
 mod register;
 mod sessions;
+mod social;
 mod template;

@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used)] // test support: a failed unwrap is a failed test
 
+pub mod oidc;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 

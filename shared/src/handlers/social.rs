@@ -118,6 +118,10 @@ pub async fn sign_in(state: &AppState, req: &ApiRequest) -> Result<SignedIn, Err
                     audit(req, "social_sign_in", "account_disabled", Some(user.id));
                     return Err(Error::AccountDisabled);
                 }
+                if user.identities.iter().any(|i| i.provider == provider.name() && i.subject == identity.subject) {
+                    // A concurrent first sign-in made this user just now: the next round finds it.
+                    continue;
+                }
                 if user.identities.iter().any(|i| i.provider == provider.name()) {
                     // The account holds another identity of this provider.
                     audit(req, "social_sign_in", "account_exists", Some(user.id));
