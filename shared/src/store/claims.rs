@@ -57,3 +57,18 @@ pub(super) fn release_claim(claim_pk: String, owner: Uuid) -> DeleteBuilder {
         .condition_expression("attribute_not_exists(pk) OR user_id = :owner")
         .expression_attribute_values(":owner", s(owner.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_device_claim_expires_with_its_guest() {
+        let expires = UnixMs::from_ms(1_795_000_060_123);
+        let claim = ClaimRecord::new_device("DEVICE#x".to_owned(), Uuid::nil(), expires);
+        assert_eq!((claim.pk.as_str(), claim.sk.as_str(), claim.ttl), ("DEVICE#x", "CLAIM", Some(1_795_000_060)));
+        assert!(claim.is_live(UnixMs::from_ms(1_795_000_060_122)) && !claim.is_live(expires));
+        let name = ClaimRecord::new_name(keys::identity_claim("google", "123"), Uuid::nil());
+        assert_eq!((name.pk(), name.expires_at), ("IDENTITY#google#123", None));
+    }
+}

@@ -500,9 +500,6 @@ mod tests {
         assert_eq!((&guest.pk, &guest.sk), (&user.pk, &user.sk));
         assert_eq!((guest.is_guest, guest.ttl), (true, Some(1_795_000_060)));
         assert!(guest.is_live(NOW) && !guest.is_live(expires));
-
-        let claim = ClaimRecord::new_device("DEVICE#x".to_owned(), Uuid::nil(), expires);
-        assert_eq!((claim.pk.as_str(), claim.sk.as_str(), claim.ttl), ("DEVICE#x", "CLAIM", Some(1_795_000_060)));
     }
 
     #[test]
