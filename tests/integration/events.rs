@@ -5,8 +5,10 @@ use std::sync::Arc;
 
 use bookshelf::edge::dispatch;
 use bookshelf::routes::{Route, ROUTES};
+use bookshelf_tests::oidc::TestIssuer;
 use bookshelf_tests::{jwt_claims, workspace_root, Reply, TestApp};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequest;
+use serde_json::{json, Value};
 
 /// The fixture account's password (see events/register.json).
 const FIXTURE_PASSWORD: &str = "Tr0ub4dor&3-horse-battery";
@@ -142,6 +144,56 @@ async fn the_admin_fixtures_replay_as_iam_signed_requests_of_an_apps_backend() {
     let request = bookshelf::edge::lambda::from_lambda(event);
     let refused = Reply::from(dispatch::respond(Arc::clone(&app.state), Route::AdminGetUser, request).await);
     assert_eq!((refused.status, refused.body["code"].as_str()), (403, Some("forbidden")));
+}
+
+/// A fixture with each `(placeholder, value)` filled in, through its function.
+async fn replay_filled(app: &TestApp, name: &str, fill: &[(&str, &str)]) -> Reply {
+    let mut text = std::fs::read_to_string(workspace_root().join("events").join(format!("{name}.json"))).unwrap();
+    for (placeholder, value) in fill {
+        text = text.replace(placeholder, value);
+    }
+    let request = bookshelf::edge::lambda::from_lambda(serde_json::from_str(&text).unwrap());
+    Reply::from(dispatch::respond(Arc::clone(&app.state), route_of(name), request).await)
+}
+
+#[tokio::test]
+async fn the_social_fixtures_sign_in_link_list_and_unlink() {
+    let google = TestIssuer::start("https://accounts.google.com").await;
+    let apple = TestIssuer::start("https://appleid.apple.com").await;
+    let app = TestApp::with_env(&[
+        ("SOCIAL_GOOGLE_CLIENT_IDS", "fixture-google-client"),
+        ("SOCIAL_GOOGLE_JWKS_URL", &google.jwks_url),
+        ("SOCIAL_APPLE_CLIENT_IDS", "com.example.fixture"),
+        ("SOCIAL_APPLE_JWKS_URL", &apple.jwks_url),
+    ])
+    .await;
+    let mut claims =
+        google.claims("fixture-google-client", "fixture-g", Some("fixture.social@example.com"), json!(true));
+    claims["nonce"] = json!("fixture-nonce");
+    let token = google.mint(&claims);
+    let fill = [("REPLACE_WITH_ID_TOKEN", token.as_str()), ("REPLACE_WITH_NONCE", "fixture-nonce")];
+    let signed_in = replay_filled(&app, "social-sign-in", &fill).await;
+    assert_eq!(signed_in.status, 201, "{}", signed_in.body);
+    let access = signed_in.str("access_token");
+
+    let mut claims = apple.claims("com.example.fixture", "fixture-a", None, Value::Null);
+    let hashed: String = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, b"fixture-nonce")
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    claims["nonce"] = json!(hashed);
+    let token = apple.mint(&claims);
+    let fill = [
+        ("REPLACE_WITH_ACCESS_TOKEN", access.as_str()),
+        ("REPLACE_WITH_ID_TOKEN", token.as_str()),
+        ("REPLACE_WITH_NONCE", "fixture-nonce"),
+    ];
+    let linked = replay_filled(&app, "link-identity", &fill).await;
+    assert_eq!(linked.status, 200, "{}", linked.body);
+    let listed = replay(&app, "list-identities", &access, "").await;
+    assert_eq!(listed.body["identities"].as_array().map(Vec::len), Some(2), "{}", listed.body);
+    assert_eq!(replay(&app, "unlink-identity", &access, "").await.status, 204);
 }
 
 /// Replays a fixture whose body carries a mailed token.

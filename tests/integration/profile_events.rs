@@ -135,6 +135,38 @@ async fn the_bookwish_fixtures_replay_through_their_functions() {
 }
 
 #[tokio::test]
+async fn the_bookwish_social_fixture_signs_in_with_apple() {
+    let apple = bookshelf_tests::oidc::TestIssuer::start("https://appleid.apple.com").await;
+    let env = [
+        ("API_PROFILES", "bookwish"),
+        ("SOCIAL_APPLE_CLIENT_IDS", "com.example.fixture"),
+        ("SOCIAL_APPLE_JWKS_URL", &apple.jwks_url),
+    ];
+    let app = TestApp::with_env(&env).await;
+    let mut claims = apple.claims("com.example.fixture", "fixture-bw", None, serde_json::Value::Null);
+    let hashed: String = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, b"fixture-nonce")
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    claims["nonce"] = serde_json::json!(hashed);
+    let text = std::fs::read_to_string(workspace_root().join("events/bookwish-social-sign-in.json")).unwrap();
+    let text =
+        text.replace("REPLACE_WITH_ID_TOKEN", &apple.mint(&claims)).replace("REPLACE_WITH_NONCE", "fixture-nonce");
+    let event: ApiGatewayProxyRequest = serde_json::from_str(&text).unwrap();
+    let routes = function_routes("social-sign-in");
+    let (route, handler) = pick(&routes, &event, app.state.config.profiles);
+    assert_eq!(route, Route::BookwishSocial);
+    let reply = Reply::from(respond(Arc::clone(&app.state), route, handler, from_lambda(event)).await);
+    assert_eq!(
+        (reply.status, reply.body["user"]["displayName"].as_str()),
+        (201, Some("Fixture Reader")),
+        "{}",
+        reply.body
+    );
+}
+
+#[tokio::test]
 async fn a_profile_event_reaching_a_function_whose_profile_is_off_is_not_found() {
     let app = TestApp::new().await;
     let event = event("bookwish-guest", "", "");
