@@ -314,6 +314,20 @@ async fn the_last_way_in_cannot_be_unlinked() {
 }
 
 #[tokio::test]
+async fn an_account_without_a_password_deletes_itself_and_frees_its_identity() {
+    let p = providers().await;
+    let created = p.sign_in("google", json!({"id_token": p.google_token("g-gone", Some(&email()))})).await;
+    let token = created.str("access_token");
+    let deleted = p.app.call(Method::DELETE, "/api/v1/auth/me", Some(&token), Some(json!({}))).await;
+    assert_eq!(deleted.status, 204, "{}", deleted.body);
+    let claim = bookshelf::store::keys::identity_claim("google", "g-gone");
+    assert_eq!(p.app.state.store.claim_owner(claim).await.unwrap(), None, "the identity is free");
+    let again = p.sign_in("google", json!({"id_token": p.google_token("g-gone", None)})).await;
+    assert_eq!(again.status, 201, "{}", again.body);
+    assert_ne!(again.body["user"]["id"], created.body["user"]["id"]);
+}
+
+#[tokio::test]
 async fn a_provider_whose_keys_cannot_be_fetched_is_503_and_blocks_no_other_route() {
     let p = Arc::new(providers().await);
     let account: Account = p.app.register().await;

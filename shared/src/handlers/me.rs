@@ -152,11 +152,13 @@ pub async fn delete(state: &AppState, req: &ApiRequest) -> Result<Done, Error> {
     let auth = authenticate(state, req).await?;
     let mut body = req.json_object(true)?;
     let password = body.opt_str("password");
-    if !auth.user.is_guest && password.is_none() {
+    // Guests and accounts that sign in only with a social identity have no password to give.
+    let has_password = auth.user.password_hash.is_some();
+    if has_password && password.is_none() {
         body.require("password");
     }
     body.finish()?;
-    if !auth.user.is_guest {
+    if has_password {
         require_password(&auth.user, password.as_deref().unwrap_or_default(), req, "delete_account").await?;
     }
     remove_account(state, req, &auth.user).await?;
