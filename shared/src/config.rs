@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::profile::{ProfileSettings, Profiles, SessionPolicy, SettingReader};
 use crate::rate_scope::PerScope;
+use crate::social::{Provider, ProviderConfig};
 
 #[derive(Debug, thiserror::Error)]
 #[error("configuration error in {name}: {reason}")]
@@ -122,7 +123,7 @@ pub struct Config {
     /// `LOGIN_FAILURE_FLOOR_MS`: a failed login answers no sooner than this after it began.
     pub login_failure_floor: Duration,
     /// `SOCIAL_<PROVIDER>_*`: the providers users may sign in with (those with client ids).
-    pub social_providers: Vec<crate::social::ProviderConfig>,
+    pub social_providers: Vec<ProviderConfig>,
 }
 
 /// Reads typed settings from a lookup, naming the variable in every error.
@@ -269,7 +270,7 @@ impl Config {
             tiers: list(get("TIERS"), DEFAULT_TIERS),
             roles: list(get("ROLES"), DEFAULT_ROLES),
             profile_routes_require_api_key: read.flag("PROFILE_ROUTES_REQUIRE_API_KEY", false)?,
-            social_providers: crate::social::ProviderConfig::read(get)?,
+            social_providers: social_providers(get)?,
             login_failure_floor: Duration::from_millis(u64::from(read.count_or_zero("LOGIN_FAILURE_FLOOR_MS", 1_500)?)),
             authorizer_optional_routes: match get("AUTHORIZER_OPTIONAL_ROUTES") {
                 None => Vec::new(),
@@ -300,6 +301,36 @@ impl Config {
         }
         Ok(config)
     }
+}
+
+/// The social sign-in providers that are enabled: those with client ids.
+fn social_providers(get: impl Fn(&str) -> Option<String>) -> Result<Vec<ProviderConfig>, ConfigError> {
+    // Their variables are named at run time; an error names one once per start-up.
+    let name = |provider: Provider, setting: &str| -> &'static str { Box::leak(provider.variable(setting).into()) };
+    let mut enabled = Vec::new();
+    for provider in Provider::ALL {
+        let client_ids = list(get(&provider.variable("CLIENT_IDS")), "");
+        if client_ids.is_empty() {
+            continue;
+        }
+        let (issuers, jwks_url, require_nonce) = provider.defaults();
+        let jwks_url = get(&provider.variable("JWKS_URL")).unwrap_or_else(|| jwks_url.to_owned());
+        if !crate::social::is_allowed_url(&jwks_url) {
+            return Err(invalid(
+                name(provider, "JWKS_URL"),
+                "expected an https:// URL (http:// only on a loopback host)",
+            ));
+        }
+        let require_nonce = match get(&provider.variable("REQUIRE_NONCE")).as_deref() {
+            None => require_nonce,
+            Some("true" | "1") => true,
+            Some("false" | "0") => false,
+            Some(_) => return Err(invalid(name(provider, "REQUIRE_NONCE"), "expected true or false")),
+        };
+        let issuers = list(get(&provider.variable("ISSUER")), issuers);
+        enabled.push(ProviderConfig { provider, client_ids, issuers, jwks_url, require_nonce });
+    }
+    Ok(enabled)
 }
 
 /// The back office's tiers by default: BookWish's.
@@ -361,6 +392,38 @@ mod tests {
         let mut pairs = BASE.to_vec();
         pairs.push(("JWT_ALGORITHM", "none"));
         assert_eq!(config(&pairs).expect_err("alg").name, "JWT_ALGORITHM");
+    }
+
+    #[test]
+    fn a_social_provider_is_enabled_by_its_client_ids_with_the_real_providers_defaults() {
+        assert!(config(BASE).expect("valid").social_providers.is_empty());
+        let mut pairs = BASE.to_vec();
+        pairs.push(("SOCIAL_APPLE_CLIENT_IDS", "com.example.bookwish, com.example.bookwish.web"));
+        let providers = config(&pairs).expect("valid").social_providers;
+        assert_eq!(providers.len(), 1);
+        let apple = &providers[0];
+        assert_eq!(apple.client_ids, ["com.example.bookwish", "com.example.bookwish.web"]);
+        assert_eq!((apple.issuers.clone(), apple.require_nonce), (vec!["https://appleid.apple.com".to_owned()], true));
+        assert_eq!(apple.jwks_url, "https://appleid.apple.com/auth/keys");
+
+        pairs.push(("SOCIAL_GOOGLE_CLIENT_IDS", "id"));
+        pairs.push(("SOCIAL_GOOGLE_JWKS_URL", "http://keys.example.com"));
+        assert_eq!(config(&pairs).expect_err("plain http").name, "SOCIAL_GOOGLE_JWKS_URL");
+        pairs.pop();
+        pairs.push(("SOCIAL_GOOGLE_REQUIRE_NONCE", "sometimes"));
+        assert_eq!(config(&pairs).expect_err("flag").name, "SOCIAL_GOOGLE_REQUIRE_NONCE");
+    }
+
+    #[test]
+    fn the_back_offices_sets_must_hold_what_new_accounts_get() {
+        let mut pairs = BASE.to_vec();
+        pairs.push(("TIERS", "premium,gold"));
+        assert_eq!(config(&pairs).expect_err("no free").name, "TIERS");
+        let mut pairs = BASE.to_vec();
+        pairs.push(("SELF_ASSIGNABLE_ROLES", "reader,author"));
+        assert_eq!(config(&pairs).expect_err("author not a role").name, "ROLES");
+        pairs.push(("ROLES", "reader,author"));
+        assert_eq!(config(&pairs).expect("valid").roles, ["reader", "author"]);
     }
 
     #[test]

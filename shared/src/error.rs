@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::rate_scope::RateScope;
+use crate::social::SocialError;
 use crate::store::{Claim, StoreError};
 use crate::tokens::TokenError;
 
@@ -38,6 +39,9 @@ pub enum Error {
     /// some profiles' servers answer these apart.
     #[error("no bearer token: {0:?}")]
     NoBearer(NoBearer),
+    /// `invalid_token` too: an ID token of a sign-in provider that failed verification.
+    #[error("invalid id token")]
+    InvalidIdToken,
     /// `token_expired`: a genuine access token past `exp`.
     #[error("token expired")]
     TokenExpired,
@@ -171,7 +175,7 @@ impl Error {
             Validation(_) | Schema(_) => "validation_error",
             Malformed(_) => "malformed_request",
             InvalidCredentials => "invalid_credentials",
-            InvalidToken | NoBearer(_) => "invalid_token",
+            InvalidToken | NoBearer(_) | InvalidIdToken => "invalid_token",
             TokenExpired => "token_expired",
             InvalidRefreshToken => "invalid_refresh_token",
             RefreshTokenReused => "refresh_token_reused",
@@ -203,7 +207,13 @@ impl Error {
         use Error::*;
         matches!(
             self,
-            InvalidCredentials | InvalidToken | NoBearer(_) | TokenExpired | InvalidRefreshToken | RefreshTokenReused
+            InvalidCredentials
+                | InvalidToken
+                | NoBearer(_)
+                | InvalidIdToken
+                | TokenExpired
+                | InvalidRefreshToken
+                | RefreshTokenReused
         )
     }
 
@@ -239,6 +249,16 @@ impl From<StoreError> for Error {
     }
 }
 
+impl From<SocialError> for Error {
+    fn from(e: SocialError) -> Self {
+        match e {
+            SocialError::NotEnabled => Error::NotFound,
+            SocialError::Refused => Error::InvalidIdToken,
+            SocialError::Unavailable(reason) => Error::Unavailable(reason.into()),
+        }
+    }
+}
+
 impl From<TokenError> for Error {
     fn from(e: TokenError) -> Self {
         match e {
@@ -263,6 +283,7 @@ pub(crate) mod tests {
             InvalidCredentials,
             InvalidToken,
             NoBearer(super::NoBearer::Missing),
+            InvalidIdToken,
             TokenExpired,
             InvalidRefreshToken,
             RefreshTokenReused,
@@ -293,6 +314,7 @@ pub(crate) mod tests {
                 | InvalidCredentials
                 | InvalidToken
                 | NoBearer(_)
+                | InvalidIdToken
                 | TokenExpired
                 | InvalidRefreshToken
                 | RefreshTokenReused

@@ -25,6 +25,13 @@ const FALLBACK_METHOD: &str = "ANY";
 /// deployed.
 const ADMIN_KEY: (&str, &str) = ("x-admin-key", bookshelf_local::server::DEFAULT_ADMIN_KEY);
 
+/// A social sign-in provider enabled for the routing probes, with keys on a loopback port
+/// nothing listens on: no probe reaches the token check (each stops at its body or bearer), and
+/// none could reach the internet. A `{provider}` segment of a documented path becomes its name.
+const PROBED_PROVIDER: &str = "google";
+const SOCIAL_ENV: [(&str, &str); 2] =
+    [("SOCIAL_GOOGLE_CLIENT_IDS", "probe-client"), ("SOCIAL_GOOGLE_JWKS_URL", "http://127.0.0.1:9/jwks")];
+
 type Operation = (String, String);
 
 /// One OpenAPI document of the service: a profile's, or the admin API's.
@@ -159,7 +166,7 @@ fn the_admin_api_is_documented_apart_from_the_native_one() {
 #[tokio::test]
 async fn every_profile_operation_is_answered_by_the_local_server_when_enabled() {
     for profile in Profile::ALL.into_iter().filter(|p| *p != Profile::Bookshelf) {
-        let app = TestApp::with_env(&[("API_PROFILES", profile.name())]).await;
+        let app = TestApp::with_env(&[[("API_PROFILES", profile.name())].as_slice(), &SOCIAL_ENV].concat()).await;
         let addr = serve_http(&app).await;
         for (method, path) in documented_in(&Doc::Profile(profile).load()) {
             let reply = http(addr, &method, &concrete(&path), &[], vec![]).await;
@@ -202,11 +209,14 @@ fn documented_api_key_requirements_match_the_route_table() {
     assert!(schemes.get("ApiKey").is_none(), "the admin API takes no API key");
 }
 
-/// A concrete path for a documented template: each `{param}` becomes a fresh UUID.
+/// A concrete path for a documented template: `{provider}` becomes [`PROBED_PROVIDER`] (another
+/// value is a 404 of the route itself), each other `{param}` a fresh UUID.
 fn concrete(path: &str) -> String {
     path.split('/')
         .map(|segment| {
-            if segment.starts_with('{') && segment.ends_with('}') {
+            if segment == "{provider}" {
+                PROBED_PROVIDER.to_owned()
+            } else if segment.starts_with('{') && segment.ends_with('}') {
                 uuid::Uuid::new_v4().to_string()
             } else {
                 segment.to_owned()
@@ -218,7 +228,7 @@ fn concrete(path: &str) -> String {
 
 #[tokio::test]
 async fn every_documented_operation_is_answered_by_the_local_server() {
-    let app = TestApp::new().await;
+    let app = TestApp::with_env(&SOCIAL_ENV).await;
     let addr = serve_http(&app).await;
     for (method, path) in documented() {
         let reply = http(addr, &method, &concrete(&path), &[("x-api-key", "test-key")], vec![]).await;

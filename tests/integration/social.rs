@@ -332,9 +332,13 @@ async fn a_provider_whose_keys_cannot_be_fetched_is_503_and_blocks_no_other_rout
     let p = Arc::new(providers().await);
     let account: Account = p.app.register().await;
     p.google.set_jwks(Jwks::Fail);
-    p.sign_in("google", json!({"id_token": p.google_token("g-down", None)}))
-        .await
-        .assert_problem(503, "service_unavailable");
+    // Within the minute after a failed fetch there is no new fetch, and the answer stays an
+    // outage (503), never a refused token.
+    for _ in 0..2 {
+        let reply = p.sign_in("google", json!({"id_token": p.google_token("g-down", None)})).await;
+        reply.assert_problem(503, "service_unavailable");
+    }
+    assert_eq!(p.google.fetches(), 1);
 
     p.app.state.clock.advance(Duration::from_secs(61));
     p.google.set_jwks(Jwks::Hang);

@@ -72,7 +72,8 @@ async fn verified(
     event: &'static str,
 ) -> Result<VerifiedIdentity, Error> {
     let now = state.clock.now();
-    state.social.verify(provider, &body.id_token, body.nonce.as_deref(), now).await.map_err(|e| refused(req, event, e))
+    let verified = state.social.verify(provider, &body.id_token, body.nonce.as_deref(), now).await;
+    verified.map_err(|e| refused(req, event, e.into()))
 }
 
 fn linked(identity: &VerifiedIdentity, state: &AppState) -> LinkedIdentity {

@@ -15,7 +15,6 @@ use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::DecodingKey;
 
 use crate::clock::UnixMs;
-use crate::error::Error;
 
 /// The least time between two fetches of one provider's keys.
 pub const MIN_REFETCH: Duration = Duration::from_secs(60);
@@ -28,12 +27,19 @@ const FETCH_TIMEOUT: Duration = Duration::from_secs(3);
 
 type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Empty<Bytes>>;
 
+/// The keys could not be fetched, and none is known for the token (the reason, for the logs).
+#[derive(Debug)]
+pub struct KeysUnavailable(pub String);
+
 /// The keys of one provider as last fetched.
 #[derive(Default)]
 struct Keys {
     by_kid: HashMap<String, Arc<DecodingKey>>,
     fetched_at: Option<UnixMs>,
     fresh_until: Option<UnixMs>,
+    /// The last fetch failed: until the next one, a `kid` not cached is an outage, not a
+    /// forgery.
+    failed: bool,
 }
 
 /// One provider's key cache. Readers never wait on a fetch in progress for another provider.
@@ -52,19 +58,22 @@ impl KeyCache {
     /// The key `kid` names: cached while fresh; otherwise (expired, or a `kid` not seen) the
     /// keys are fetched again, at most once a minute. `Ok(None)`: the provider has no such key.
     /// `Err(Unavailable)`: the keys could not be fetched and none is known for `kid`.
-    pub async fn key(&self, kid: &str, now: UnixMs) -> Result<Option<Arc<DecodingKey>>, Error> {
+    pub async fn key(&self, kid: &str, now: UnixMs) -> Result<Option<Arc<DecodingKey>>, KeysUnavailable> {
         let (cached, fresh, may_fetch) = self.lookup(kid, now);
         if let (Some(key), true) = (&cached, fresh) {
             return Ok(Some(Arc::clone(key)));
         }
         if !may_fetch {
-            return Ok(cached);
+            return self.without_fetch(cached);
         }
         let _fetching = self.fetching.lock().await;
         // Another request may have fetched while this one waited.
         let (cached, fresh, may_fetch) = self.lookup(kid, now);
-        if cached.is_some() && fresh || !may_fetch {
+        if cached.is_some() && fresh {
             return Ok(cached);
+        }
+        if !may_fetch {
+            return self.without_fetch(cached);
         }
         match fetch(&self.url).await {
             Ok((set, lifetime)) => {
@@ -74,18 +83,31 @@ impl KeyCache {
                     .filter_map(|jwk| Some((jwk.common.key_id.clone()?, Arc::new(DecodingKey::from_jwk(jwk).ok()?))))
                     .collect();
                 let mut keys = self.keys.write().unwrap_or_else(PoisonError::into_inner);
-                *keys = Keys { by_kid, fetched_at: Some(now), fresh_until: Some(now.plus(lifetime)) };
+                *keys = Keys { by_kid, fetched_at: Some(now), fresh_until: Some(now.plus(lifetime)), failed: false };
                 Ok(keys.by_kid.get(kid).cloned())
             }
             Err(reason) => {
                 tracing::error!(url = %self.url, reason = %reason, "provider keys not fetched");
                 // Remember the attempt, so an outage is not hit by every request.
-                self.keys.write().unwrap_or_else(PoisonError::into_inner).fetched_at = Some(now);
+                let mut keys = self.keys.write().unwrap_or_else(PoisonError::into_inner);
+                (keys.fetched_at, keys.failed) = (Some(now), true);
+                drop(keys);
                 match cached {
                     Some(key) => Ok(Some(key)),
-                    None => Err(Error::Unavailable(reason.into())),
+                    None => Err(KeysUnavailable(reason)),
                 }
             }
+        }
+    }
+
+    /// What is known without fetching: the cached key (stale or not), or, while the last fetch
+    /// failed, unavailability.
+    fn without_fetch(&self, cached: Option<Arc<DecodingKey>>) -> Result<Option<Arc<DecodingKey>>, KeysUnavailable> {
+        match cached {
+            None if self.keys.read().unwrap_or_else(PoisonError::into_inner).failed => {
+                Err(KeysUnavailable("the last fetch failed".to_owned()))
+            }
+            cached => Ok(cached),
         }
     }
 

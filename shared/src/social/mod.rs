@@ -4,7 +4,6 @@
 
 pub mod jwks;
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use aws_lc_rs::digest;
@@ -12,8 +11,6 @@ use jsonwebtoken::{Algorithm, Validation};
 use serde::Deserialize;
 
 use crate::clock::UnixMs;
-use crate::config::ConfigError;
-use crate::error::Error;
 use jwks::KeyCache;
 
 /// Clock leeway on `exp` and `iat`, as for our own tokens.
@@ -44,13 +41,14 @@ impl Provider {
         Provider::ALL.into_iter().find(|p| p.name() == name)
     }
 
-    fn variable(self, setting: &str) -> String {
+    /// The variable of one of its settings (`SOCIAL_GOOGLE_CLIENT_IDS`).
+    pub fn variable(self, setting: &str) -> String {
         format!("SOCIAL_{}_{setting}", self.name().to_ascii_uppercase())
     }
 
     /// The real provider's issuers and keys, and whether a nonce is required: Apple's flows
     /// always send one; Google's iOS SDK sets a nonce of its own the app never sees.
-    fn defaults(self) -> (&'static str, &'static str, bool) {
+    pub fn defaults(self) -> (&'static str, &'static str, bool) {
         match self {
             Provider::Google => {
                 ("https://accounts.google.com,accounts.google.com", "https://www.googleapis.com/oauth2/v3/certs", false)
@@ -73,7 +71,7 @@ impl Provider {
     }
 }
 
-/// One provider's settings (`SOCIAL_<PROVIDER>_*`).
+/// One provider's settings (`SOCIAL_<PROVIDER>_*`, read by `crate::config`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProviderConfig {
     pub provider: Provider,
@@ -87,62 +85,31 @@ pub struct ProviderConfig {
     pub require_nonce: bool,
 }
 
-impl ProviderConfig {
-    /// The enabled providers: those with client ids.
-    pub fn read(get: impl Fn(&str) -> Option<String>) -> Result<Vec<ProviderConfig>, ConfigError> {
-        let list = |raw: String| raw.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
-        let mut enabled = Vec::new();
-        for provider in Provider::ALL {
-            let client_ids: Vec<String> = get(&provider.variable("CLIENT_IDS")).map(list).unwrap_or_default();
-            if client_ids.is_empty() {
-                continue;
-            }
-            let (issuers, jwks_url, require_nonce) = provider.defaults();
-            let jwks_url = get(&provider.variable("JWKS_URL")).unwrap_or_else(|| jwks_url.to_owned());
-            if !is_allowed_url(&jwks_url) {
-                return Err(ConfigError {
-                    name: leak(provider.variable("JWKS_URL")),
-                    reason: "expected an https:// URL (http:// only on a loopback host)".to_owned(),
-                });
-            }
-            let require_nonce = match get(&provider.variable("REQUIRE_NONCE")).as_deref() {
-                None => require_nonce,
-                Some("true" | "1") => true,
-                Some("false" | "0") => false,
-                Some(_) => {
-                    return Err(ConfigError {
-                        name: leak(provider.variable("REQUIRE_NONCE")),
-                        reason: "expected true or false".to_owned(),
-                    })
-                }
-            };
-            enabled.push(ProviderConfig {
-                provider,
-                client_ids,
-                issuers: list(get(&provider.variable("ISSUER")).unwrap_or_else(|| issuers.to_owned())),
-                jwks_url,
-                require_nonce,
-            });
-        }
-        Ok(enabled)
-    }
-}
-
-/// Configuration errors name their variable with a `&'static str`; these few names are built
-/// once per start-up.
-fn leak(name: String) -> &'static str {
-    Box::leak(name.into_boxed_str())
-}
-
-fn is_allowed_url(url: &str) -> bool {
+/// Whether keys may be fetched from `url`: HTTPS, or plain HTTP on a loopback host (test
+/// issuers).
+pub fn is_allowed_url(url: &str) -> bool {
     if url.starts_with("https://") {
         return true;
     }
     let Some(rest) = url.strip_prefix("http://") else { return false };
     let host = rest.split(['/', ':']).next().unwrap_or_default();
-    matches!(host, "127.0.0.1" | "localhost" | "[")
+    host == "localhost"
         || rest.starts_with("[::1]")
         || host.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Why an ID token did not sign anyone in.
+#[derive(Debug, thiserror::Error)]
+pub enum SocialError {
+    /// Users may not sign in with this provider here.
+    #[error("the provider is not enabled")]
+    NotEnabled,
+    /// The token is not one the provider issued for this app, now, with this nonce.
+    #[error("the ID token was refused")]
+    Refused,
+    /// The provider's keys could not be fetched, and none is known for the token.
+    #[error("the provider's keys could not be fetched: {0}")]
+    Unavailable(String),
 }
 
 /// What a verified ID token says of its user.
@@ -196,41 +163,45 @@ impl Social {
     }
 
     /// Verifies an ID token of `provider` for the raw `nonce` the app sent (if any).
-    /// `InvalidToken` for anything a token must not be; `Unavailable` when the provider's
-    /// keys cannot be fetched; `NotFound` for a provider not enabled.
+    /// `Refused` for anything a token must not be; `Unavailable` when the provider's keys
+    /// cannot be fetched; `NotEnabled` for a provider not enabled.
     pub async fn verify(
         &self,
         provider: Provider,
         id_token: &str,
         nonce: Option<&str>,
         now: UnixMs,
-    ) -> Result<VerifiedIdentity, Error> {
+    ) -> Result<VerifiedIdentity, SocialError> {
         let (config, validation, keys) =
-            self.providers.iter().find(|(c, _, _)| c.provider == provider).ok_or(Error::NotFound)?;
+            self.providers.iter().find(|(c, _, _)| c.provider == provider).ok_or(SocialError::NotEnabled)?;
         if id_token.len() > MAX_TOKEN_BYTES {
-            return Err(Error::InvalidToken);
+            return Err(SocialError::Refused);
         }
-        let header = jsonwebtoken::decode_header(id_token).map_err(|_| Error::InvalidToken)?;
+        let header = jsonwebtoken::decode_header(id_token).map_err(|_| SocialError::Refused)?;
         let carries_key_material = header.jku.is_some() || header.jwk.is_some() || header.x5u.is_some();
         if header.alg != Algorithm::RS256 || carries_key_material {
-            return Err(Error::InvalidToken);
+            return Err(SocialError::Refused);
         }
-        let kid = header.kid.ok_or(Error::InvalidToken)?;
-        let key: Arc<_> = keys.key(&kid, now).await?.ok_or(Error::InvalidToken)?;
+        let kid = header.kid.ok_or(SocialError::Refused)?;
+        let key: Arc<_> = keys
+            .key(&kid, now)
+            .await
+            .map_err(|unavailable| SocialError::Unavailable(unavailable.0))?
+            .ok_or(SocialError::Refused)?;
         let claims =
-            jsonwebtoken::decode::<IdTokenClaims>(id_token, &key, validation).map_err(|_| Error::InvalidToken)?.claims;
+            jsonwebtoken::decode::<IdTokenClaims>(id_token, &key, validation).map_err(|_| SocialError::Refused)?.claims;
         // `exp` is checked by the library against the system clock; `iat` must not be ahead.
         if claims.iat > now.to_unix_secs() + LEEWAY_SECONDS
             || claims.sub.is_empty()
             || claims.sub.len() > MAX_SUBJECT_BYTES
         {
-            return Err(Error::InvalidToken);
+            return Err(SocialError::Refused);
         }
         let expected = nonce.map(|raw| provider.expected_nonce(raw));
         match (expected, claims.nonce.as_deref()) {
             (Some(expected), Some(carried)) if expected == carried => {}
-            (Some(_), _) => return Err(Error::InvalidToken),
-            (None, _) if config.require_nonce => return Err(Error::InvalidToken),
+            (Some(_), _) => return Err(SocialError::Refused),
+            (None, _) if config.require_nonce => return Err(SocialError::Refused),
             (None, _) => {}
         }
         let email_verified = match &claims.email_verified {
@@ -244,11 +215,6 @@ impl Social {
             email: claims.email.filter(|e| !e.is_empty() && e.len() <= 254),
             email_verified,
         })
-    }
-
-    /// The configured audiences of every enabled provider (for discovery and tests).
-    pub fn client_ids(&self) -> HashSet<&str> {
-        self.providers.iter().flat_map(|(c, _, _)| c.client_ids.iter().map(String::as_str)).collect()
     }
 }
 
@@ -266,20 +232,6 @@ mod tests {
     }
 
     #[test]
-    fn a_provider_is_enabled_by_its_client_ids_with_the_real_providers_defaults() {
-        let configs = ProviderConfig::read(|name| match name {
-            "SOCIAL_APPLE_CLIENT_IDS" => Some("com.example.bookwish, com.example.bookwish.web".to_owned()),
-            _ => None,
-        })
-        .expect("config");
-        assert_eq!(configs.len(), 1);
-        let apple = &configs[0];
-        assert_eq!(apple.client_ids, ["com.example.bookwish", "com.example.bookwish.web"]);
-        assert_eq!((apple.issuers.clone(), apple.require_nonce), (vec!["https://appleid.apple.com".to_owned()], true));
-        assert_eq!(apple.jwks_url, "https://appleid.apple.com/auth/keys");
-    }
-
-    #[test]
     fn keys_are_fetched_over_https_or_from_loopback_only() {
         for allowed in
             ["https://www.googleapis.com/oauth2/v3/certs", "http://127.0.0.1:8080/jwks", "http://localhost/k"]
@@ -289,12 +241,5 @@ mod tests {
         for refused in ["http://example.com/jwks", "ftp://x", "http://127.0.0.1.evil.com/jwks", "jwks"] {
             assert!(!is_allowed_url(refused), "{refused}");
         }
-        let error = ProviderConfig::read(|name| match name {
-            "SOCIAL_GOOGLE_CLIENT_IDS" => Some("id".to_owned()),
-            "SOCIAL_GOOGLE_JWKS_URL" => Some("http://keys.example.com".to_owned()),
-            _ => None,
-        })
-        .expect_err("plain http");
-        assert_eq!(error.name, "SOCIAL_GOOGLE_JWKS_URL");
     }
 }

@@ -5,28 +5,15 @@
 
 use aws_sdk_dynamodb::types::builders::UpdateBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, Update};
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::claims::{release_claim, ClaimRecord};
 use super::keys;
 use super::sessions::SessionRecord;
 use super::tx::{Fail, Tx};
-use super::users::{put_with_name_claims, UserRecord};
+use super::users::{put_with_name_claims, LinkedIdentity, UserRecord};
 use super::{ms, n, s, to_item, Claim, Store, StoreError};
 use crate::clock::UnixMs;
-
-/// One social identity of a user.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LinkedIdentity {
-    pub provider: String,
-    /// The provider's stable id of the user (`sub`).
-    pub subject: String,
-    /// The address the provider gave when it was linked (it may differ from the account's).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    pub linked_at: UnixMs,
-}
 
 impl LinkedIdentity {
     fn claim(&self, user_id: Uuid) -> ClaimRecord {

@@ -41,13 +41,12 @@ use serde::{Deserialize, Serialize};
 pub use admin::{AdminChanges, PageEnd, UserPage, UserQuery};
 pub use claims::ClaimRecord;
 pub use guests::Upgrade;
-pub use identities::LinkedIdentity;
 pub use imports::NewImport;
 pub use limits::LoginState;
 pub use one_time::{Issued, OneTimeRecord, Quota};
 pub use passwords::{HashUpgrade, SessionAfter};
 pub use sessions::{Exchange, NewSession, Rotate, Rotation, SessionRecord};
-pub use users::{NewAccount, ProfileChanges, UserRecord, USERS_BY_CREATED};
+pub use users::{LinkedIdentity, NewAccount, ProfileChanges, UserRecord, USERS_BY_CREATED};
 
 use crate::clock::UnixMs;
 use crate::config::Config;

@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::claims::{release_claim, ClaimRecord};
-use super::identities::LinkedIdentity;
 use super::keys;
 use super::sessions::SessionRecord;
 use super::tx::{Fail, Tx};
@@ -86,6 +85,18 @@ pub struct UserRecord {
     /// The social identities linked to this user, each also held as a claim.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub identities: Vec<LinkedIdentity>,
+}
+
+/// One social identity of a user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkedIdentity {
+    pub provider: String,
+    /// The provider's stable id of the user (`sub`).
+    pub subject: String,
+    /// The address the provider gave when it was linked (it may differ from the account's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    pub linked_at: UnixMs,
 }
 
 /// The index of users by creation time (the admin listing): partition `kind`, sort

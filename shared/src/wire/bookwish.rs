@@ -146,6 +146,8 @@ impl Codec for Bookwish {
             Error::AccountDisabled => ("AccountDisabled", native_detail(error)),
             Error::Forbidden(_) => ("Forbidden", native_detail(error)),
             Error::Conflict => ("Conflict", native_detail(error)),
+            Error::NotFound => ("NotFound", native_detail(error)),
+            Error::Unavailable(_) => ("ServiceUnavailable", native_detail(error)),
             Error::AccountExists => ("AccountExists", native_detail(error)),
             other => ("InternalError", native_detail(other)),
         };

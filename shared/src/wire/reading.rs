@@ -153,9 +153,8 @@ pub fn usual_status(error: &Error) -> StatusCode {
     use Error::*;
     match error {
         Validation(_) | Schema(_) | Malformed(_) | NotGuest => StatusCode::BAD_REQUEST,
-        InvalidCredentials | InvalidToken | NoBearer(_) | TokenExpired | InvalidRefreshToken | RefreshTokenReused => {
-            StatusCode::UNAUTHORIZED
-        }
+        InvalidCredentials | InvalidToken | NoBearer(_) | InvalidIdToken | TokenExpired | InvalidRefreshToken
+        | RefreshTokenReused => StatusCode::UNAUTHORIZED,
         AccountDisabled | Forbidden(_) | InvalidApiKey => StatusCode::FORBIDDEN,
         NotFound => StatusCode::NOT_FOUND,
         MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,

@@ -31,9 +31,8 @@ fn status(error: &Error) -> StatusCode {
     use Error::*;
     match error {
         Validation(_) | Schema(_) | Malformed(_) => StatusCode::BAD_REQUEST,
-        InvalidCredentials | InvalidToken | NoBearer(_) | TokenExpired | InvalidRefreshToken | RefreshTokenReused => {
-            StatusCode::UNAUTHORIZED
-        }
+        InvalidCredentials | InvalidToken | NoBearer(_) | InvalidIdToken | TokenExpired | InvalidRefreshToken
+        | RefreshTokenReused => StatusCode::UNAUTHORIZED,
         AccountDisabled | Forbidden(_) | InvalidApiKey => StatusCode::FORBIDDEN,
         NotFound => StatusCode::NOT_FOUND,
         MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -54,6 +53,7 @@ pub fn detail(error: &Error) -> &'static str {
         Malformed(detail) => detail,
         InvalidCredentials => INVALID_CREDENTIALS,
         InvalidToken | NoBearer(_) => "The access token is missing, invalid or revoked.",
+        InvalidIdToken => "The ID token is invalid, expired, or was not issued for this app.",
         TokenExpired => "The access token has expired.",
         InvalidRefreshToken => INVALID_REFRESH,
         RefreshTokenReused => "This refresh token was already used; the session has been revoked.",
