@@ -315,6 +315,25 @@ async fn disabling_ends_every_session_and_refuses_every_way_in_until_enabled() {
 }
 
 #[tokio::test]
+async fn only_a_token_the_session_handed_out_learns_the_account_is_disabled() {
+    let app = TestApp::new().await;
+    let account = app.register().await;
+    ok(patch(&app, &account.id, json!({"disabled": true})).await);
+    app.refresh(&account.refresh_token).await.assert_problem(403, "account_disabled");
+    // A made-up token naming the user (refresh tokens carry the ids in clear): nothing told.
+    let user_id = Uuid::parse_str(&account.id).unwrap();
+    let sid = Uuid::parse_str(jwt_claims(&account.access_token)["sid"].as_str().unwrap()).unwrap();
+    for session_id in [sid, Uuid::new_v4()] {
+        let forged = bookshelf::tokens::RefreshToken::generate(user_id, session_id).unwrap().encode();
+        app.refresh(&forged).await.assert_problem(401, "invalid_refresh_token");
+    }
+    // Enabled again, the sessions the disable ended are gone: their tokens are plainly invalid.
+    ok(patch(&app, &account.id, json!({"disabled": false})).await);
+    app.refresh(&account.refresh_token).await.assert_problem(401, "invalid_refresh_token");
+    assert_eq!(ok(get_user(&app, &account.id).await).body["session_count"], 0);
+}
+
+#[tokio::test]
 async fn a_disabled_guest_is_refused_on_its_device() {
     let app = TestApp::new().await;
     let device = unique("device-");

@@ -304,8 +304,12 @@ pub async fn update_user(state: &AppState, req: &ApiRequest) -> Result<AdminUser
                 Ok(updated) => {
                     if updated.disabled {
                         // Every live token dies with its session; the flag already stops new ones.
-                        state.store.delete_sessions_of(id).await.map_err(|e| fail(e.into()))?;
-                    } else if changes.changes_claims(&user) {
+                        state.store.end_sessions_by_disable(id).await.map_err(|e| fail(e.into()))?;
+                    } else if user.disabled {
+                        // Enabled again: the sessions the disable ended go (they stay dead).
+                        state.store.delete_sessions_ended_by_disable(id).await.map_err(|e| fail(e.into()))?;
+                    }
+                    if !updated.disabled && changes.changes_claims(&user) {
                         state
                             .store
                             .restamp_sessions(id, &updated.role, &updated.tier)

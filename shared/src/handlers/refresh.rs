@@ -50,11 +50,6 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<SignedIn, Erro
             Ok(SignedIn::refreshed(issue(state, &session, &successor, now)?))
         }
         Rotation::Rejected(None) => {
-            // Disabling an account ends its sessions: its owner learns why their token died.
-            if state.store.get_user(presented.user_id).await?.is_some_and(|user| user.disabled) {
-                audit(req, "refresh", "account_disabled", Some(presented.user_id));
-                return Err(Error::AccountDisabled);
-            }
             audit(req, "refresh", "invalid_refresh_token", None);
             Err(Error::InvalidRefreshToken)
         }
@@ -85,6 +80,11 @@ async fn judge_rejected(
     successor: &RefreshToken,
     now: UnixMs,
 ) -> Result<SignedIn, Error> {
+    // Its user was disabled: told only to whoever holds a token the session handed out.
+    if session.ended_by_disable && session.issued(&presented.hash()) {
+        audit(req, "refresh", "account_disabled", Some(session.user_id));
+        return Err(Error::AccountDisabled);
+    }
     if !session.is_live(now) {
         audit(req, "refresh", "invalid_refresh_token", Some(session.user_id));
         return Err(Error::InvalidRefreshToken);

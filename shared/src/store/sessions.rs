@@ -1,6 +1,6 @@
 //! Sessions: one item per refresh-token family, in its user's partition.
 
-use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -64,6 +64,11 @@ pub struct SessionRecord {
     /// The user's id in the app it was imported from, for claims that show it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub legacy_id: Option<String>,
+    /// Ended because the back office disabled its user: dead everywhere, but kept (until its
+    /// TTL, or until the user is enabled again) so that a refresh with its genuine token can be
+    /// told why, and a made-up token naming the user cannot.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ended_by_disable: bool,
     /// DynamoDB TTL (unix seconds); reads check the deadlines themselves.
     pub ttl: i64,
 }
@@ -123,12 +128,20 @@ impl SessionRecord {
             exchanged_at: None,
             profile: session.profile,
             legacy_id: session.legacy_id,
+            ended_by_disable: false,
             ttl: session.idle_expires_at.min(session.expires_at).to_unix_secs(),
         }
     }
 
+    /// Within its deadlines, and not ended by a disable.
     pub fn is_live(&self, now: UnixMs) -> bool {
-        now < self.idle_expires_at && now < self.expires_at
+        now < self.idle_expires_at && now < self.expires_at && !self.ended_by_disable
+    }
+
+    /// Whether `hash` is a refresh token this session handed out last (or just before, within
+    /// a retry): proof that whoever presents it held the session.
+    pub fn issued(&self, hash: &str) -> bool {
+        self.current_hash == hash || self.previous_hash.as_deref() == Some(hash)
     }
 
     /// This record's key, as stored.
@@ -189,7 +202,7 @@ impl Store {
             // A fixed refresh token is never rotated: the caller finds it in the rejected item.
             .condition_expression(
                 "current_hash = :presented AND idle_expires_at > :now AND expires_at > :now \
-                 AND attribute_not_exists(fixed_refresh)",
+                 AND attribute_not_exists(fixed_refresh) AND attribute_not_exists(ended_by_disable)",
             )
             .expression_attribute_names("#ttl", "ttl")
             .expression_attribute_values(":next", s(successor_hash))
@@ -241,7 +254,10 @@ impl Store {
             .update_expression(
                 "SET access_jti = :next, previous_jti = :presented, exchanged_at = :now, last_used_at = :now",
             )
-            .condition_expression("access_jti = :presented AND idle_expires_at > :now AND expires_at > :now")
+            .condition_expression(
+                "access_jti = :presented AND idle_expires_at > :now AND expires_at > :now \
+                 AND attribute_not_exists(ended_by_disable)",
+            )
             .expression_attribute_values(":next", s(successor_jti))
             .expression_attribute_values(":presented", s(presented_jti))
             .expression_attribute_values(":now", ms(now))
@@ -325,6 +341,32 @@ impl Store {
     /// Deletes every session of a user except `keep`.
     pub async fn delete_sessions_except(&self, user_id: Uuid, keep: Uuid) -> Result<usize, StoreError> {
         self.delete_sessions(user_id, Some(keep)).await
+    }
+
+    /// Ends every session of a disabled user by marking it (see `ended_by_disable`); returns
+    /// how many.
+    pub async fn end_sessions_by_disable(&self, user_id: Uuid) -> Result<usize, StoreError> {
+        let sessions = self.sessions_of(user_id).await?;
+        for session in &sessions {
+            let out = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(session.key().into_attributes()))
+                .update_expression("SET ended_by_disable = :yes")
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_values(":yes", AttributeValue::Bool(true))
+                .send()
+                .await;
+            written(out)?;
+        }
+        Ok(sessions.len())
+    }
+
+    /// Deletes the sessions a disable ended, once the user is enabled again (they stay dead).
+    pub async fn delete_sessions_ended_by_disable(&self, user_id: Uuid) -> Result<(), StoreError> {
+        let sessions = self.sessions_of(user_id).await?;
+        self.batch_delete(sessions.iter().filter(|s| s.ended_by_disable).map(SessionRecord::key).collect()).await
     }
 
     async fn delete_sessions(&self, user_id: Uuid, keep: Option<Uuid>) -> Result<usize, StoreError> {
