@@ -177,11 +177,7 @@ async fn the_social_fixtures_sign_in_link_list_and_unlink() {
     let access = signed_in.str("access_token");
 
     let mut claims = apple.claims("com.example.fixture", "fixture-a", None, Value::Null);
-    let hashed: String = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, b"fixture-nonce")
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hashed = bookshelf_tests::oidc::apple_nonce("fixture-nonce");
     claims["nonce"] = json!(hashed);
     let token = apple.mint(&claims);
     let fill = [

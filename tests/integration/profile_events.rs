@@ -144,11 +144,7 @@ async fn the_bookwish_social_fixture_signs_in_with_apple() {
     ];
     let app = TestApp::with_env(&env).await;
     let mut claims = apple.claims("com.example.fixture", "fixture-bw", None, serde_json::Value::Null);
-    let hashed: String = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, b"fixture-nonce")
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hashed = bookshelf_tests::oidc::apple_nonce("fixture-nonce");
     claims["nonce"] = serde_json::json!(hashed);
     let text = std::fs::read_to_string(workspace_root().join("events/bookwish-social-sign-in.json")).unwrap();
     let text =

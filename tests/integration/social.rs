@@ -6,8 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_lc_rs::digest;
-use bookshelf_tests::oidc::{hs256, unsigned, Jwks, TestIssuer};
+use bookshelf_tests::oidc::{apple_nonce, hs256, unsigned, Jwks, TestIssuer};
 use bookshelf_tests::{jwt_claims, request, unique, Account, Reply, TestApp};
 use http::Method;
 use serde_json::{json, Value};
@@ -40,10 +39,6 @@ async fn providers_with(extra: &[(&str, &str)]) -> Providers {
     Providers { app: TestApp::with_env(&env).await, google, apple }
 }
 
-fn sha256_hex(text: &str) -> String {
-    digest::digest(&digest::SHA256, text.as_bytes()).as_ref().iter().map(|b| format!("{b:02x}")).collect()
-}
-
 impl Providers {
     /// A Google token for `subject` with a verified `email`.
     fn google_token(&self, subject: &str, email: Option<&str>) -> String {
@@ -54,7 +49,7 @@ impl Providers {
     /// (`email_verified` as the string Apple sends).
     fn apple_token(&self, subject: &str, email: Option<&str>, nonce: &str) -> String {
         let mut claims = self.apple.claims(APPLE_BUNDLE, subject, email, json!("true"));
-        claims["nonce"] = json!(sha256_hex(nonce));
+        claims["nonce"] = json!(apple_nonce(nonce));
         claims["is_private_email"] = json!("true");
         self.apple.mint(&claims)
     }
@@ -111,7 +106,7 @@ async fn google_and_apple_tokens_sign_in_and_the_second_time_find_the_same_user(
     assert_eq!(apple.status, 201, "{}", apple.body);
     assert_eq!(apple.body["user"]["first_name"], "Grace");
     let mut claims = p.apple.claims(APPLE_SERVICES, "001234.abcdef", None, Value::Null);
-    claims["nonce"] = json!(sha256_hex("raw-nonce-2"));
+    claims["nonce"] = json!(apple_nonce("raw-nonce-2"));
     let web = p.sign_in("apple", json!({"id_token": p.apple.mint(&claims), "nonce": "raw-nonce-2"})).await;
     assert_eq!((web.status, &web.body["user"]["id"]), (200, &apple.body["user"]["id"]), "{}", web.body);
     // A password login is no way into an account that has none.

@@ -160,6 +160,15 @@ fn jwks(keys: &[Key]) -> Value {
     json!({"keys": keys.iter().filter(|k| k.published).map(jwk).collect::<Vec<_>>()})
 }
 
+/// The nonce Apple's SDK puts in a token for the raw nonce the app keeps: SHA-256, hex.
+pub fn apple_nonce(raw: &str) -> String {
+    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, raw.as_bytes())
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// An HS256 token of `claims` keyed by `secret` (the forgery that keys HMAC with a public key).
 pub fn hs256(kid: &str, secret: &[u8], claims: &Value) -> String {
     let header = json!({"alg": "HS256", "typ": "JWT", "kid": kid});
