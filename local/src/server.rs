@@ -39,9 +39,10 @@ pub const DEFAULT_ADMIN_KEY: &str = "local-admin-key";
 pub const LOCAL_ADMIN: &str = "local-admin";
 const ADMIN_KEY_NEEDED: &str = "Admin routes need the x-admin-key header (AWS_IAM when deployed).";
 
-/// The usage plan of `template.yaml`: 50 requests/s per key, bursts of 100.
-pub const USAGE_PLAN_RATE: u32 = 50;
-pub const USAGE_PLAN_BURST: u32 = 100;
+/// The usage plan of `template.yaml` (`ApiRateLimit`, `ApiBurstLimit`): 100 requests/s per
+/// key, bursts of 200.
+pub const USAGE_PLAN_RATE: u32 = 100;
+pub const USAGE_PLAN_BURST: u32 = 200;
 
 impl LocalApi {
     pub fn new(state: Arc<AppState>, api_key: String, rate_per_second: u32, burst: u32) -> Self {

@@ -498,3 +498,10 @@ fn only_the_admin_listing_may_query_the_users_index_and_only_that_index() {
         );
     }
 }
+
+#[test]
+fn the_local_server_emulates_the_templates_usage_plan() {
+    let parameters = &template()["Parameters"];
+    assert_eq!(parameters["ApiRateLimit"]["Default"], json!(bookshelf_local::server::USAGE_PLAN_RATE));
+    assert_eq!(parameters["ApiBurstLimit"]["Default"], json!(bookshelf_local::server::USAGE_PLAN_BURST));
+}
