@@ -1,7 +1,10 @@
 //! Password hashing (argon2id on a blocking thread) and the strength rules of `api.md`.
 
-use argon2::password_hash::{rand_core::OsRng, SaltString};
-use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
+use std::sync::{Mutex, OnceLock, PoisonError};
+
+use argon2::password_hash::{rand_core::OsRng, Output, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, PasswordVerifier, Version};
+use tokio::sync::Semaphore;
 
 use crate::domain::Password;
 use crate::error::Error;
@@ -18,10 +21,67 @@ const LANES: u32 = 1;
 const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$2wWfNu+2AyMxOXxjajXWbQ$3iDbVpL49PbZu4rD3vu1x/UVvUqxWpf8tGO5IpF+Yps";
 
-fn hasher() -> Argon2<'static> {
+/// Our hashes' length in bytes (argon2's default).
+const OUTPUT_BYTES: usize = 32;
+
+fn params() -> Params {
     // The parameters are constants within argon2's documented bounds.
-    let params = Params::new(MEMORY_KIB, ITERATIONS, LANES, None).unwrap_or_default();
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+    Params::new(MEMORY_KIB, ITERATIONS, LANES, Some(OUTPUT_BYTES)).unwrap_or_default()
+}
+
+fn hasher() -> Argon2<'static> {
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params())
+}
+
+/// How many password checks run at once: one per core. More would only share the same cores
+/// and each hold its own 19 MiB, so a burst of logins waits here instead of thrashing.
+fn workers() -> &'static Semaphore {
+    static WORKERS: OnceLock<Semaphore> = OnceLock::new();
+    WORKERS.get_or_init(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())))
+}
+
+/// The argon2 memory of our parameters, one block set per running check, kept for the next:
+/// no 19 MiB allocation (and its page faults) per login, and never more of them alive than
+/// [`workers`] lets run, so resident memory stays bounded without tuning the allocator.
+static MEMORY: Mutex<Vec<Box<[Block]>>> = Mutex::new(Vec::new());
+
+/// Runs `work` (argon2, or a legacy scheme's verify) on a blocking thread once a worker is
+/// free.
+async fn on_worker<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, Error> {
+    let _permit = workers().acquire().await.map_err(Error::internal)?;
+    tokio::task::spawn_blocking(work).await.map_err(Error::internal)
+}
+
+/// Our argon2id of `password` with the raw `salt`, computed in a pooled block set.
+fn argon2id(password: &[u8], salt: &[u8]) -> Result<[u8; OUTPUT_BYTES], argon2::Error> {
+    let mut memory = MEMORY
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .pop()
+        .unwrap_or_else(|| vec![Block::default(); params().block_count()].into_boxed_slice());
+    let mut output = [0u8; OUTPUT_BYTES];
+    let result = hasher().hash_password_into_with_memory(password, salt, &mut output, &mut memory[..]);
+    MEMORY.lock().unwrap_or_else(PoisonError::into_inner).push(memory);
+    result.map(|()| output)
+}
+
+/// `hash`'s raw salt: the PHC string holds it in unpadded base64.
+fn salt_bytes<'a>(salt: argon2::password_hash::Salt<'_>, buffer: &'a mut [u8; 64]) -> Option<&'a [u8]> {
+    salt.decode_b64(buffer).ok()
+}
+
+/// Verifies a PHC string: ours on the pooled memory; any other argon2 (an imported app's
+/// parameters, or ours before a change) the library's way, with memory of its own.
+fn verify_phc(secret: &str, parsed: &PasswordHash<'_>) -> bool {
+    let ours = !is_outdated(parsed) && parsed.hash.is_some_and(|h| h.len() == OUTPUT_BYTES);
+    let mut buffer = [0u8; 64];
+    match (ours, parsed.salt.and_then(|salt| salt_bytes(salt, &mut buffer)), parsed.hash) {
+        // `Output`'s equality is constant-time.
+        (true, Some(salt), Some(expected)) => {
+            argon2id(secret.as_bytes(), salt).ok().and_then(|raw| Output::new(&raw).ok()) == Some(expected)
+        }
+        _ => hasher().verify_password(secret.as_bytes(), parsed).is_ok(),
+    }
 }
 
 /// Hashes a password into a PHC string, off the async executor.
@@ -33,13 +93,22 @@ pub async fn hash(password: &Password) -> Result<String, Error> {
 /// the strength rules of new passwords do not apply to it.
 pub async fn rehash(verified: &str) -> Result<String, Error> {
     let secret = verified.to_owned();
-    tokio::task::spawn_blocking(move || {
+    on_worker(move || {
         let salt = SaltString::generate(&mut OsRng);
-        hasher().hash_password(secret.as_bytes(), &salt).map(|h| h.to_string())
+        let mut buffer = [0u8; 64];
+        let raw = salt_bytes(salt.as_salt(), &mut buffer).ok_or_else(|| "salt".to_owned())?;
+        let output = argon2id(secret.as_bytes(), raw).map_err(|e| e.to_string())?;
+        let phc = PasswordHash {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: (&params()).try_into().map_err(|e: argon2::password_hash::Error| e.to_string())?,
+            salt: Some(salt.as_salt()),
+            hash: Some(Output::new(&output).map_err(|e| e.to_string())?),
+        };
+        Ok::<_, String>(phc.to_string())
     })
-    .await
-    .map_err(Error::internal)?
-    .map_err(|e| Error::internal(e.to_string()))
+    .await?
+    .map_err(Error::internal)
 }
 
 /// Verifies `password` against `stored`: an argon2 PHC string natively, an imported legacy
@@ -51,10 +120,10 @@ pub async fn rehash(verified: &str) -> Result<String, Error> {
 pub async fn verify(password: &str, stored: Option<&str>) -> Result<Verdict, Error> {
     let stored = stored.and_then(legacy_hash::classify);
     let secret = password.to_owned();
-    tokio::task::spawn_blocking(move || match stored {
+    on_worker(move || match stored {
         Some(Stored::Phc(phc)) => match PasswordHash::new(&phc) {
             Ok(parsed) => {
-                let matches = hasher().verify_password(secret.as_bytes(), &parsed).is_ok();
+                let matches = verify_phc(&secret, &parsed);
                 Verdict { matches, needs_rehash: matches && is_outdated(&parsed) }
             }
             Err(_) => dummy(&secret),
@@ -66,13 +135,12 @@ pub async fn verify(password: &str, stored: Option<&str>) -> Result<Verdict, Err
         Some(Stored::Refused(_)) | None => dummy(&secret),
     })
     .await
-    .map_err(Error::internal)
 }
 
 /// The argon2 work of a wrong password, for a caller no stored hash can let in.
 fn dummy(secret: &str) -> Verdict {
     if let Ok(parsed) = PasswordHash::new(DUMMY_HASH) {
-        let _ = hasher().verify_password(secret.as_bytes(), &parsed);
+        let _ = verify_phc(secret, &parsed);
     }
     Verdict { matches: false, needs_rehash: false }
 }
@@ -294,6 +362,26 @@ mod tests {
         assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
         assert!(verify("v7#Qm!pL2x@Rw9zK", Some(&stored)).await.expect("verify").matches);
         assert!(!verify("v7#Qm!pL2x@Rw9zk", Some(&stored)).await.expect("verify").matches);
+    }
+
+    #[tokio::test]
+    async fn pooled_hashes_are_the_librarys_own_and_the_pool_never_outgrows_the_workers() {
+        use argon2::PasswordHasher;
+        // Ours verify with the library, and the library's verify with ours.
+        let stored = hash(&pw("v7#Qm!pL2x@Rw9zK")).await.expect("hash");
+        assert!(hasher().verify_password(b"v7#Qm!pL2x@Rw9zK", &PasswordHash::new(&stored).expect("phc")).is_ok());
+        let salt = SaltString::generate(&mut OsRng);
+        let theirs = hasher().hash_password(b"another-Passw0rd", &salt).expect("hash").to_string();
+        assert!(verify("another-Passw0rd", Some(&theirs)).await.expect("verify").matches);
+        assert!(!verify("another-passw0rd", Some(&theirs)).await.expect("verify").matches);
+
+        let checks: Vec<_> = (0..16).map(|_| tokio::spawn(verify("wrong", Some(DUMMY_HASH)))).collect();
+        for check in checks {
+            assert!(!check.await.expect("join").expect("verify").matches);
+        }
+        let pooled = MEMORY.lock().expect("pool").len();
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        assert!((1..=workers).contains(&pooled), "{pooled} block sets for {workers} workers");
     }
 
     #[tokio::test]
