@@ -8,6 +8,9 @@
 #       once `GET /me` with that token answers 200 (at most 60 s). gunicorn keeps running.
 #   scripts/django-bench.sh stop
 #       Stops that gunicorn and its workers.
+#   scripts/django-bench.sh argon2-floor
+#       Prints the median milliseconds of one argon2-cffi verify (argon2id, m=19456 KiB, t=2,
+#       p=1: the parameters of both servers), on one thread, as Django's login pays it.
 # Env: DJANGO_WORKERS (gunicorn worker count, default 2 * cores + 1).
 # Logs: .local/django/gunicorn.log (errors and start/stop only; no access log).
 set -euo pipefail
@@ -28,7 +31,7 @@ die() {
 }
 
 usage() {
-  echo "usage: $0 start <port> <token-file> | $0 stop" >&2
+  echo "usage: $0 start <port> <token-file> | $0 stop | $0 argon2-floor" >&2
   exit 2
 }
 
@@ -161,7 +164,31 @@ PY
   echo "django-bench: gunicorn (pid $pid, $workers sync workers) serving GET /me on 127.0.0.1:$port" >&2
 }
 
+argon2_floor() {
+  ensure_venv
+  "$venv/bin/python" - <<'PY'
+import statistics, time
+from argon2 import PasswordHasher
+
+hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+stored = hasher.hash("bench-password")
+times = []
+for _ in range(30):
+    started = time.perf_counter()
+    try:
+        hasher.verify(stored, "wrong-password")
+    except Exception:
+        pass
+    times.append((time.perf_counter() - started) * 1000)
+print(f"{statistics.median(times):.2f}")
+PY
+}
+
 case "${1:-}" in
+  argon2-floor)
+    [ $# -eq 1 ] || usage
+    argon2_floor
+    ;;
   start)
     [ $# -eq 3 ] || usage
     start "$2" "$3"

@@ -670,26 +670,67 @@ async fn load(env: &Env) -> Vec<Load> {
     let django_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let token_file = root().join(".local/django/bench-token.txt");
     let script = root().join("scripts/django-bench.sh");
+    let django_password = password();
     let started = tokio::process::Command::new(&script)
         .args(["start", &django_port.to_string(), &token_file.display().to_string()])
+        .env("DJANGO_BENCH_PASSWORD", &django_password)
         .current_dir(root())
         .status()
         .await;
     if started.is_ok_and(|s| s.success()) {
         let token = std::fs::read_to_string(&token_file).unwrap().trim().to_owned();
         let url = format!("http://127.0.0.1:{django_port}/api/v1/auth/me");
-        let step = move |state: String| {
-            let (send, url, token) = (send.clone(), url.clone(), token.clone());
-            async move { (send("GET", url, Some(token), None).await.0, state) }
+        let step = {
+            let send = send.clone();
+            move |state: String| {
+                let (send, url, token) = (send.clone(), url.clone(), token.clone());
+                async move { (send("GET", url, Some(token), None).await.0, state) }
+            }
         };
         results.push(
             drive("GET /me — Django REST + simplejwt (gunicorn)", vec![String::new(); LOAD_CONCURRENCY], step).await,
         );
+        // Login and refresh: simplejwt's own views; argon2-cffi with the same parameters.
+        let base = format!("http://127.0.0.1:{django_port}/api/v1/auth");
+        let credentials = json!({"username": "bench_reader", "password": django_password});
+        let mut chains = vec![String::new(); LOAD_CONCURRENCY];
+        for chain in &mut chains {
+            let (_, tokens) = send("POST", format!("{base}/login"), None, Some(credentials.clone())).await;
+            *chain = tokens["refresh"].as_str().unwrap_or_default().to_owned();
+        }
+        let step = {
+            let (send, base) = (send.clone(), base.clone());
+            move |state: String| {
+                let (send, url, body) = (send.clone(), format!("{base}/login"), credentials.clone());
+                async move { (send("POST", url, None, Some(body)).await.0, state) }
+            }
+        };
+        results.push(drive("POST /login — Django REST + simplejwt (gunicorn)", chains.clone(), step).await);
+        let step = move |refresh: String| {
+            let (send, url) = (send.clone(), format!("{base}/refresh"));
+            async move {
+                let status = send("POST", url, None, Some(json!({"refresh": refresh}))).await.0;
+                (status, refresh)
+            }
+        };
+        results.push(drive("POST /refresh — Django REST + simplejwt (gunicorn)", chains, step).await);
         let _ = tokio::process::Command::new(&script).arg("stop").current_dir(root()).status().await;
     } else {
         eprintln!("bench: the Django comparison server did not start; its row is skipped");
     }
     results
+}
+
+/// The bare argon2 verify of Django's login (argon2-cffi, same parameters, one thread).
+async fn django_argon2_floor() -> Option<f64> {
+    let out = tokio::process::Command::new(root().join("scripts/django-bench.sh"))
+        .arg("argon2-floor")
+        .current_dir(root())
+        .stderr(Stdio::inherit())
+        .output()
+        .await
+        .ok()?;
+    String::from_utf8_lossy(&out.stdout).trim().parse().ok()
 }
 
 /// `LOAD_CONCURRENCY` workers, each repeating `step` on its own state for `LOAD_SECONDS`.
@@ -939,10 +980,16 @@ async fn main() {
     };
     warm.retain(|w| w.calls > 0);
     let load = if skip("load") { Vec::new() } else { load(&env).await };
+    let django_argon2_ms = if skip("load") { None } else { django_argon2_floor().await };
     let import = if skip("import") { None } else { Some(import(&state).await) };
     let legacy = if skip("legacy") { Vec::new() } else { legacy().await };
 
     let mut table = table(&cold, &warm, anchors, &load);
+    if let Some(ms) = django_argon2_ms {
+        table.push_str(&format!(
+            "\nBare, Django's side: argon2-cffi verify (same parameters, one thread) p50 {ms:.1} ms.\n"
+        ));
+    }
     if let Some(i) = &import {
         table.push_str(&format!(
             "\n| `bookshelf-import` (DynamoDB Local, {} in flight) | users | refused | seconds | users/s |\n|---|---:|---:|---:|---:|\n| {} generated users, each with username, email and a Django hash | {} | {} | {:.1} | {:.0} |\n",
@@ -963,6 +1010,7 @@ async fn main() {
         "warm": warm,
         "anchors": anchors,
         "load": load,
+        "django_argon2_verify_ms": django_argon2_ms,
         "import": import,
     });
     let dir = root.join("bench");

@@ -25,6 +25,9 @@ INSTALLED_APPS = [
     "accounts",
 ]
 AUTH_USER_MODEL = "accounts.User"
+# argon2id with the Rust server's parameters (accounts/hashers.py), so both logins pay the
+# same hash and the comparison is of the implementations and servers, not of the costs.
+PASSWORD_HASHERS = ["accounts.hashers.SameArgon2idHasher"]
 
 # No sessions, CSRF, messages or common middleware: a bearer-token JSON API needs none.
 MIDDLEWARE = []

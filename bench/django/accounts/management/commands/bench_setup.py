@@ -1,5 +1,6 @@
 """`manage.py bench_setup --token-file PATH`: migrates, makes the bench user (or keeps the
-one there is) and writes a fresh ES256 access token for it to PATH."""
+one there is) with the password in `DJANGO_BENCH_PASSWORD` (unusable when unset), and writes
+a fresh ES256 access token for it to PATH."""
 import os
 import uuid
 from datetime import timedelta
@@ -35,9 +36,12 @@ class Command(BaseCommand):
                 "preferences": {"theme": "dark", "notifications": True},
             },
         )
-        if user.has_usable_password():
+        password = os.environ.get("DJANGO_BENCH_PASSWORD")
+        if password:
+            user.set_password(password)
+        else:
             user.set_unusable_password()
-            user.save(update_fields=["password"])
+        user.save(update_fields=["password"])
 
         token = AccessToken.for_user(user)
         token.set_exp(lifetime=timedelta(seconds=lifetime))
