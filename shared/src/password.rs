@@ -34,22 +34,31 @@ fn hasher() -> Argon2<'static> {
 }
 
 /// How many password checks run at once: one per core. More would only share the same cores
-/// and each hold its own 19 MiB, so a burst of logins waits here instead of thrashing.
-fn workers() -> &'static Semaphore {
-    static WORKERS: OnceLock<Semaphore> = OnceLock::new();
-    WORKERS.get_or_init(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())))
+/// and each hold its own 19 MiB, so a burst of logins waits for a worker instead of thrashing.
+fn worker_count() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 /// The argon2 memory of our parameters, one block set per running check, kept for the next:
 /// no 19 MiB allocation (and its page faults) per login, and never more of them alive than
-/// [`workers`] lets run, so resident memory stays bounded without tuning the allocator.
+/// [`worker_count`] lets run, so resident memory stays bounded without tuning the allocator.
 static MEMORY: Mutex<Vec<Box<[Block]>>> = Mutex::new(Vec::new());
 
 /// Runs `work` (argon2, or a legacy scheme's verify) on a blocking thread once a worker is
 /// free.
 async fn on_worker<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, Error> {
-    let _permit = workers().acquire().await.map_err(Error::internal)?;
-    tokio::task::spawn_blocking(work).await.map_err(Error::internal)
+    static WORKERS: OnceLock<std::sync::Arc<Semaphore>> = OnceLock::new();
+    let workers = WORKERS.get_or_init(|| std::sync::Arc::new(Semaphore::new(worker_count())));
+    let permit = std::sync::Arc::clone(workers).acquire_owned().await.map_err(Error::internal)?;
+    // The permit goes with the work: a request dropped meanwhile (a client that hung up) does
+    // not free a worker whose hash is still running.
+    tokio::task::spawn_blocking(move || {
+        let done = work();
+        drop(permit);
+        done
+    })
+    .await
+    .map_err(Error::internal)
 }
 
 /// Our argon2id of `password` with the raw `salt`, computed in a pooled block set.
@@ -73,7 +82,11 @@ fn salt_bytes<'a>(salt: argon2::password_hash::Salt<'_>, buffer: &'a mut [u8; 64
 /// Verifies a PHC string: ours on the pooled memory; any other argon2 (an imported app's
 /// parameters, or ours before a change) the library's way, with memory of its own.
 fn verify_phc(secret: &str, parsed: &PasswordHash<'_>) -> bool {
-    let ours = !is_outdated(parsed) && parsed.hash.is_some_and(|h| h.len() == OUTPUT_BYTES);
+    // Exactly our shape: argon2id v=19 with m, t and p alone (no `keyid`/`data`), 32 bytes.
+    let ours = !is_outdated(parsed)
+        && parsed.version.is_none_or(|v| v == u32::from(Version::V0x13))
+        && parsed.params.iter().all(|(name, _)| matches!(name.as_str(), "m" | "t" | "p"))
+        && parsed.hash.is_some_and(|h| h.len() == OUTPUT_BYTES);
     let mut buffer = [0u8; 64];
     match (ours, parsed.salt.and_then(|salt| salt_bytes(salt, &mut buffer)), parsed.hash) {
         // `Output`'s equality is constant-time.
@@ -380,7 +393,7 @@ mod tests {
             assert!(!check.await.expect("join").expect("verify").matches);
         }
         let pooled = MEMORY.lock().expect("pool").len();
-        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let workers = worker_count();
         assert!((1..=workers).contains(&pooled), "{pooled} block sets for {workers} workers");
     }
 

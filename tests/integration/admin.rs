@@ -150,6 +150,10 @@ async fn lookups_find_one_user_by_each_unique_name_normalised_like_login() {
         "cursor=bm9wZQ",
         "source=corners",
         "limit=1&limit=2",
+        // Empty or impossible creation ranges (DynamoDB would refuse them).
+        "created_since=2030-01-02T00:00:00Z&created_before=2030-01-01T00:00:00Z",
+        "created_since=2030-01-01T00:00:00Z&created_before=2030-01-01T00:00:00Z",
+        "created_before=1960-01-01T00:00:00Z",
     ] {
         let reply = admin(&app, Method::GET, &format!("/admin/v1/users?{bad}"), None).await;
         reply.assert_problem(400, "validation_error");
@@ -198,6 +202,11 @@ async fn paging_through_250_users_returns_each_once_newest_first() {
         }
     }
     assert_eq!(seen.len(), 250, "each user once");
+    // A cursor of one range does not page another.
+    let first = ok(admin(&app, Method::GET, "/admin/v1/users?limit=10", None).await).body;
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let elsewhere = format!("/admin/v1/users?cursor={cursor}&created_since=2099-01-01T00:00:00Z");
+    admin(&app, Method::GET, &elsewhere, None).await.assert_problem(400, "validation_error");
     assert_eq!(seen.iter().cloned().collect::<HashSet<_>>(), created);
     assert!(times.windows(2).all(|w| w[0] >= w[1]), "newest first");
 
@@ -443,6 +452,51 @@ async fn concurrent_changes_of_different_fields_all_land() {
         assert_eq!(shown["app_metadata"], metadata);
         assert_eq!(shown["tier"], if round % 2 == 0 { "premium" } else { "bookstore" });
         assert_eq!(shown["role"], if round % 2 == 0 { "staff" } else { "admin" });
+    }
+}
+
+#[tokio::test]
+async fn after_racing_changes_the_sessions_match_the_user_as_the_last_write_left_it() {
+    let app = TestApp::new().await;
+    let account = app.register().await;
+    ok(app.login(&account.username, &account.password).await);
+    let user_id = Uuid::parse_str(&account.id).unwrap();
+    for round in 0..4 {
+        // Each round starts enabled with two live sessions.
+        ok(patch(&app, &account.id, json!({"disabled": false})).await);
+        ok(app.login(&account.username, &account.password).await);
+        ok(app.login(&account.username, &account.password).await);
+        let (a, b) = tokio::join!(
+            patch(&app, &account.id, json!({"tier": "premium", "disabled": round % 2 == 0})),
+            patch(&app, &account.id, json!({"tier": "bookstore", "disabled": round % 2 == 1})),
+        );
+        ok(a);
+        ok(b);
+        let user = app.state.store.get_user(user_id).await.unwrap().unwrap();
+        let sessions = app.state.store.sessions_of(user_id).await.unwrap();
+        // A disable that landed in between ended the sessions for good, even if the last write
+        // enabled the account again: what remains must match the user.
+        for session in sessions {
+            assert_eq!(session.ended_by_disable, user.disabled, "round {round}");
+            if !user.disabled {
+                assert_eq!(session.tier, user.tier, "round {round}");
+            }
+        }
+    }
+    // Tier changes alone: every live session carries the tier the user ends with.
+    ok(patch(&app, &account.id, json!({"disabled": false})).await);
+    ok(app.login(&account.username, &account.password).await);
+    for round in 0..4 {
+        let (a, b) = tokio::join!(
+            patch(&app, &account.id, json!({"tier": "premium"})),
+            patch(&app, &account.id, json!({"tier": "bookstore"})),
+        );
+        ok(a);
+        ok(b);
+        let user = app.state.store.get_user(user_id).await.unwrap().unwrap();
+        let sessions = app.state.store.sessions_of(user_id).await.unwrap();
+        assert!(!sessions.is_empty());
+        assert!(sessions.iter().all(|s| s.tier == user.tier), "round {round}: {} vs sessions", user.tier);
     }
 }
 

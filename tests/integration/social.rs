@@ -65,8 +65,9 @@ impl Providers {
     }
 }
 
-async fn link(p: &Providers, access_token: &str, id_token: String) -> Reply {
-    let body = json!({"id_token": id_token});
+/// Links a Google identity to the caller's account, proving `password` where it has one.
+async fn link(p: &Providers, access_token: &str, id_token: String, password: Option<&str>) -> Reply {
+    let body = json!({"id_token": id_token, "current_password": password});
     p.app.call(Method::POST, "/api/v1/auth/identities/google", Some(access_token), Some(body)).await
 }
 
@@ -260,15 +261,22 @@ async fn an_email_links_only_when_the_provider_and_the_account_both_verified_it(
 async fn linking_adds_an_identity_and_a_guests_link_upgrades_it_under_the_same_id() {
     let p = providers().await;
     let account = p.app.register().await;
-    let reply = link(&p, &account.access_token, p.google_token("g-link", None)).await;
+    // Proving the password: a stolen access token alone cannot add a way in.
+    link(&p, &account.access_token, p.google_token("g-link", None), None).await.assert_problem(400, "validation_error");
+    link(&p, &account.access_token, p.google_token("g-link", None), Some("Not-the-password-1"))
+        .await
+        .assert_problem(401, "invalid_credentials");
+    let pw = Some(account.password.as_str());
+    let reply = link(&p, &account.access_token, p.google_token("g-link", None), pw).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(providers_of(&reply.body["identities"]), ["password", "google"]);
     // Idempotent for the same identity; another account cannot take it.
-    assert_eq!(link(&p, &account.access_token, p.google_token("g-link", None)).await.status, 200);
+    assert_eq!(link(&p, &account.access_token, p.google_token("g-link", None), pw).await.status, 200);
     let other = p.app.register().await;
-    link(&p, &other.access_token, p.google_token("g-link", None)).await.assert_problem(409, "identity_taken");
+    let other_pw = Some(other.password.as_str());
+    link(&p, &other.access_token, p.google_token("g-link", None), other_pw).await.assert_problem(409, "identity_taken");
     // One identity per provider and account.
-    link(&p, &account.access_token, p.google_token("g-link-2", None)).await.assert_problem(409, "identity_taken");
+    link(&p, &account.access_token, p.google_token("g-link-2", None), pw).await.assert_problem(409, "identity_taken");
     let signed_in = p.sign_in("google", json!({"id_token": p.google_token("g-link", None)})).await;
     assert_eq!(signed_in.body["user"]["id"].as_str(), Some(account.id.as_str()));
 
@@ -276,7 +284,7 @@ async fn linking_adds_an_identity_and_a_guests_link_upgrades_it_under_the_same_i
     let guest = p.app.post("/api/v1/auth/guest", json!({"device_id": unique("device-")})).await;
     let guest_token = guest.str("access_token");
     let address = email();
-    let reply = link(&p, &guest_token, p.google_token("g-guest", Some(&address))).await;
+    let reply = link(&p, &guest_token, p.google_token("g-guest", Some(&address)), None).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     let me = p.app.me(&guest_token).await;
     assert_eq!(me.body["id"], guest.body["user"]["id"]);

@@ -213,6 +213,19 @@ impl ListRequest {
                 None
             }
         };
+        // DynamoDB refuses an empty range, and a start key outside it: say which, as a 400.
+        if let (Some(since), Some(before)) = (since, before) {
+            if since >= before {
+                error("created_before", "Must be later than created_since.");
+            }
+        }
+        if before.is_some_and(|before| before.as_ms() <= 0) {
+            error("created_before", "Must be later than 1970-01-01T00:00:00Z.");
+        }
+        let in_range = |at: UnixMs| since.is_none_or(|s| at >= s) && before.is_none_or(|b| at < b);
+        if after.is_some_and(|end| !in_range(end.created_at)) {
+            error("cursor", "This cursor belongs to another range of creation times.");
+        }
         if !errors.is_empty() {
             return Err(Error::Validation(errors));
         }
@@ -302,21 +315,8 @@ pub async fn update_user(state: &AppState, req: &ApiRequest) -> Result<AdminUser
         for _ in 0..UPDATE_ATTEMPTS {
             match state.store.admin_update(&user, &changes, state.clock.now()).await {
                 Ok(updated) => {
-                    if updated.disabled {
-                        // Every live token dies with its session; the flag already stops new ones.
-                        state.store.end_sessions_by_disable(id).await.map_err(|e| fail(e.into()))?;
-                    } else if user.disabled {
-                        // Enabled again: the sessions the disable ended go (they stay dead).
-                        state.store.delete_sessions_ended_by_disable(id).await.map_err(|e| fail(e.into()))?;
-                    }
-                    if !updated.disabled && changes.changes_claims(&user) {
-                        state
-                            .store
-                            .restamp_sessions(id, &updated.role, &updated.tier)
-                            .await
-                            .map_err(|e| fail(e.into()))?;
-                    }
-                    return Ok((Some(id), with_sessions(state, updated).await.map_err(fail)?));
+                    let settled = settle_sessions(state, updated).await.map_err(fail)?;
+                    return Ok((Some(id), with_sessions(state, settled).await.map_err(fail)?));
                 }
                 Err(StoreError::Stale) => user = target(state, req).await?,
                 Err(e) => return Err(fail(e.into())),
@@ -325,6 +325,27 @@ pub async fn update_user(state: &AppState, req: &ApiRequest) -> Result<AdminUser
         Err(fail(Error::Conflict))
     })
     .await
+}
+
+/// Brings the user's sessions in line with `user` as just written: all ended while it is
+/// disabled (the flag already stops new ones), those a disable ended deleted once it is not,
+/// and each carrying its role and tier. Then reads the user again: a change that landed
+/// meanwhile is settled too, so the sessions end up as the last write left the user, whichever
+/// PATCH answers last.
+async fn settle_sessions(state: &AppState, mut user: UserRecord) -> Result<UserRecord, Error> {
+    for _ in 0..UPDATE_ATTEMPTS {
+        if user.disabled {
+            state.store.end_sessions_by_disable(user.id).await?;
+        } else {
+            state.store.delete_sessions_ended_by_disable(user.id).await?;
+            state.store.restamp_sessions(user.id, &user.role, &user.tier).await?;
+        }
+        match state.store.get_user(user.id).await? {
+            Some(now) if now.version != user.version => user = now,
+            _ => return Ok(user),
+        }
+    }
+    Err(Error::Conflict)
 }
 
 /// `DELETE /admin/v1/users/{id}/sessions`: ends every session of the user now.

@@ -171,9 +171,18 @@ pub async fn delete(state: &AppState, req: &ApiRequest) -> Result<Done, Error> {
 pub async fn remove_account(state: &AppState, req: &ApiRequest, user: &UserRecord) -> Result<(), Error> {
     // Sessions first: a failure after this leaves a user who can still log in and retry.
     state.store.delete_sessions_of(user.id).await?;
-    match state.store.delete_user(user).await {
-        Ok(()) | Err(StoreError::Missing) => {}
-        Err(e) => return Err(e.into()),
+    let mut current = user.clone();
+    for attempt in 1..=UPDATE_ATTEMPTS {
+        match state.store.delete_user(&current).await {
+            Ok(()) => break,
+            // Changed since it was read (a claim may have joined it): delete it as it is now.
+            Err(StoreError::Stale) => match state.store.get_user(user.id).await? {
+                None => break,
+                Some(_) if attempt == UPDATE_ATTEMPTS => return Err(Error::Conflict),
+                Some(fresh) => current = fresh,
+            },
+            Err(e) => return Err(e.into()),
+        }
     }
     // A login that raced the deletion may have opened one more session; it is useless without
     // its user, and this sweep removes it.

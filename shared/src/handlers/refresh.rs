@@ -80,10 +80,15 @@ async fn judge_rejected(
     successor: &RefreshToken,
     now: UnixMs,
 ) -> Result<SignedIn, Error> {
-    // Its user was disabled: told only to whoever holds a token the session handed out.
+    // Its user was disabled: told only to whoever holds a token the session handed out, and
+    // only while the user still is.
     if session.ended_by_disable && session.issued(&presented.hash()) {
-        audit(req, "refresh", "account_disabled", Some(session.user_id));
-        return Err(Error::AccountDisabled);
+        if state.store.get_user(session.user_id).await?.is_some_and(|user| user.disabled) {
+            audit(req, "refresh", "account_disabled", Some(session.user_id));
+            return Err(Error::AccountDisabled);
+        }
+        audit(req, "refresh", "invalid_refresh_token", Some(session.user_id));
+        return Err(Error::InvalidRefreshToken);
     }
     if !session.is_live(now) {
         audit(req, "refresh", "invalid_refresh_token", Some(session.user_id));
@@ -139,7 +144,14 @@ pub async fn exchange(state: &AppState, req: &ApiRequest) -> Result<SignedIn, Er
         _ => false,
     };
     if !live {
-        if user.is_some_and(|user| user.disabled) {
+        // Told only to the token the disable caught: the session's live one (or the one it
+        // just replaced), not any old token of the user's.
+        let caught = session.as_ref().is_some_and(|s| {
+            s.ended_by_disable
+                && (s.access_jti.as_deref() == Some(claims.jti.as_str())
+                    || s.previous_jti.as_deref() == Some(claims.jti.as_str()))
+        });
+        if caught && user.is_some_and(|user| user.disabled) {
             audit(req, "refresh", "account_disabled", Some(user_id));
             return Err(Error::AccountDisabled);
         }

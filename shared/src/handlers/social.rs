@@ -9,6 +9,7 @@
 use crate::audit::{audit, refused};
 use crate::auth::bearer::authenticate;
 use crate::auth::issue::issue;
+use crate::auth::reauth::require_password;
 use crate::auth::session;
 use crate::domain::{check_display_name, check_real_name, email_key, Email, DEFAULT_ROLE, DEFAULT_TIER};
 use crate::error::Error;
@@ -41,6 +42,8 @@ struct TokenBody {
     display_name: Option<String>,
     first_name: Option<String>,
     last_name: Option<String>,
+    /// Linking: the account's password, when it has one.
+    current_password: Option<String>,
 }
 
 fn read_body(req: &ApiRequest) -> Result<TokenBody, Error> {
@@ -50,6 +53,7 @@ fn read_body(req: &ApiRequest) -> Result<TokenBody, Error> {
     let display_name = body.opt_str("display_name");
     let first_name = body.opt_str("first_name");
     let last_name = body.opt_str("last_name");
+    let current_password = body.opt_str("current_password");
     if let Some(Err(message)) = display_name.as_deref().map(check_display_name) {
         body.error("display_name", message);
     }
@@ -60,7 +64,7 @@ fn read_body(req: &ApiRequest) -> Result<TokenBody, Error> {
     }
     body.finish()?;
     let id_token = id_token.ok_or_else(|| Error::field("id_token", "This field is required."))?;
-    Ok(TokenBody { id_token, nonce, display_name, first_name, last_name })
+    Ok(TokenBody { id_token, nonce, display_name, first_name, last_name, current_password })
 }
 
 /// The verified identity of a request's ID token; a refusal is an auth event.
@@ -213,12 +217,31 @@ pub async fn list(state: &AppState, req: &ApiRequest) -> Result<Identities, Erro
     Ok(Identities { user: Box::new(auth.user) })
 }
 
-/// `POST /identities/{provider}`: links the token's identity to the caller's account; a
-/// guest's first link makes it a full account under the same id.
+/// A new way in (or one fewer) is a credential change: an account with a password proves it
+/// again, as for a new email or password, so a stolen access token cannot plant a lasting one.
+async fn reauthenticate(
+    user: &UserRecord,
+    current_password: Option<&str>,
+    req: &ApiRequest,
+    event: &'static str,
+) -> Result<(), Error> {
+    if user.password_hash.is_none() {
+        return Ok(());
+    }
+    let Some(password) = current_password else {
+        return Err(Error::field("current_password", "Your current password is required to change how you sign in."));
+    };
+    require_password(user, password, req, event).await
+}
+
+/// `POST /identities/{provider}`: links the token's identity to the caller's account (which
+/// proves its password, if it has one); a guest's first link makes it a full account under
+/// the same id.
 pub async fn link(state: &AppState, req: &ApiRequest) -> Result<Identities, Error> {
     let auth = authenticate(state, req).await?;
     let provider = provider(state, req)?;
     let body = read_body(req)?;
+    reauthenticate(&auth.user, body.current_password.as_deref(), req, "link_identity").await?;
     let identity = verified(state, req, provider, &body, "link_identity").await?;
     let claim = identity_claim(provider.name(), &identity.subject);
     let mut user = auth.user;
@@ -281,10 +304,15 @@ pub async fn link(state: &AppState, req: &ApiRequest) -> Result<Identities, Erro
     Err(Error::Conflict)
 }
 
-/// `DELETE /identities/{provider}`: refused when it is the account's last way in.
+/// `DELETE /identities/{provider}` (`{current_password}` when the account has a password):
+/// refused when it is the account's last way in.
 pub async fn unlink(state: &AppState, req: &ApiRequest) -> Result<Done, Error> {
     let auth = authenticate(state, req).await?;
     let name = req.path_params.get("provider").and_then(|p| Provider::from_name(p)).ok_or(Error::NotFound)?.name();
+    let mut body = req.json_object(true)?;
+    let current_password = body.opt_str("current_password");
+    body.finish()?;
+    reauthenticate(&auth.user, current_password.as_deref(), req, "unlink_identity").await?;
     let mut user = auth.user;
     for _ in 0..ATTEMPTS {
         if !user.identities.iter().any(|i| i.provider == name) {

@@ -88,14 +88,15 @@ pub struct ProviderConfig {
 /// Whether keys may be fetched from `url`: HTTPS, or plain HTTP on a loopback host (test
 /// issuers).
 pub fn is_allowed_url(url: &str) -> bool {
-    if url.starts_with("https://") {
-        return true;
+    let Ok(uri) = url.parse::<http::Uri>() else { return false };
+    // No `user@host`: it would make the host something else than it reads.
+    let Some(authority) = uri.authority().filter(|a| !a.as_str().contains('@')) else { return false };
+    let host = authority.host().trim_start_matches('[').trim_end_matches(']');
+    match uri.scheme_str() {
+        Some("https") => true,
+        Some("http") => host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback()),
+        _ => false,
     }
-    let Some(rest) = url.strip_prefix("http://") else { return false };
-    let host = rest.split(['/', ':']).next().unwrap_or_default();
-    host == "localhost"
-        || rest.starts_with("[::1]")
-        || host.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Why an ID token did not sign anyone in.
@@ -238,7 +239,16 @@ mod tests {
         {
             assert!(is_allowed_url(allowed), "{allowed}");
         }
-        for refused in ["http://example.com/jwks", "ftp://x", "http://127.0.0.1.evil.com/jwks", "jwks"] {
+        let refused = [
+            "http://example.com/jwks",
+            "ftp://x",
+            "http://127.0.0.1.evil.com/jwks",
+            "jwks",
+            "http://127.0.0.1:80@evil.example/jwks",
+            "http://[::1]@evil.example/jwks",
+        ];
+        assert!(is_allowed_url("http://[::1]:8080/jwks"));
+        for refused in refused {
             assert!(!is_allowed_url(refused), "{refused}");
         }
     }

@@ -66,11 +66,6 @@ impl AdminChanges {
         next.updated_at = now;
         next
     }
-
-    /// Whether sessions copy what this changes into their tokens.
-    pub fn changes_claims(&self, user: &UserRecord) -> bool {
-        self.tier.as_ref().is_some_and(|t| *t != user.tier) || self.role.as_ref().is_some_and(|r| *r != user.role)
-    }
 }
 
 impl Store {
@@ -189,10 +184,11 @@ impl Store {
         }
     }
 
-    /// Copies a user's new role and tier into each of its sessions, so their next access
-    /// token carries them (a session that ended meanwhile is left ended).
+    /// Copies a user's role and tier into each of its sessions that holds others, so their
+    /// next access token carries them (a session that ended meanwhile is left ended).
     pub async fn restamp_sessions(&self, user_id: Uuid, role: &str, tier: &str) -> Result<(), StoreError> {
-        for session in self.sessions_of(user_id).await? {
+        let sessions = self.sessions_of(user_id).await?;
+        for session in sessions.iter().filter(|s| s.role != role || s.tier != tier) {
             let out = self
                 .client
                 .update_item()

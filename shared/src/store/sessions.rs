@@ -346,7 +346,7 @@ impl Store {
     /// Ends every session of a disabled user by marking it (see `ended_by_disable`); returns
     /// how many.
     pub async fn end_sessions_by_disable(&self, user_id: Uuid) -> Result<usize, StoreError> {
-        let sessions = self.sessions_of(user_id).await?;
+        let sessions: Vec<_> = self.sessions_of(user_id).await?.into_iter().filter(|s| !s.ended_by_disable).collect();
         for session in &sessions {
             let out = self
                 .client

@@ -453,15 +453,19 @@ impl Store {
         Ok(changes.apply(user, now))
     }
 
-    /// Deletes the user, its uniqueness claims and pending one-time tokens in one
-    /// transaction. Sessions are the caller's to end before (so a failure leaves a user who
+    /// Deletes the user as read (`Stale` if it changed or is gone), its uniqueness claims and
+    /// pending one-time tokens in one transaction. Sessions are the caller's to end before (so a failure leaves a user who
     /// can still log in) and after.
     pub async fn delete_user(&self, user: &UserRecord) -> Result<(), StoreError> {
+        // Only the user as read: a claim taken since (a new name, a linked identity) would
+        // otherwise outlive it and block that name for good.
         let delete_user = Delete::builder()
             .set_key(Some(keys::user(user.id).into_attributes()))
-            .condition_expression("attribute_exists(pk)");
+            .condition_expression("#version = :expected")
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_values(":expected", n(user.version as i64));
         let mut tx = Tx::new(&self.table);
-        tx.delete(delete_user, Some(Fail::Missing))?;
+        tx.delete(delete_user, Some(Fail::Stale))?;
         let claims = [
             user.username_key.as_deref().map(keys::username_claim),
             user.email_key.as_deref().map(keys::email_claim),
