@@ -343,6 +343,28 @@ async fn only_a_token_the_session_handed_out_learns_the_account_is_disabled() {
 }
 
 #[tokio::test]
+async fn a_returning_guest_read_before_a_tier_change_never_opens_a_session_with_the_old_tier() {
+    let app = TestApp::new().await;
+    let device = unique("device-");
+    let guest = app.post("/api/v1/auth/guest", json!({"device_id": device})).await;
+    let id = guest.body["user"]["id"].as_str().unwrap().to_owned();
+    let user_id = Uuid::parse_str(&id).unwrap();
+    let read_before = app.state.store.get_user(user_id).await.unwrap().unwrap();
+    ok(patch(&app, &id, json!({"tier": "premium"})).await);
+    let req = request(Method::POST, "/api/v1/auth/guest", None, None);
+    let now = app.state.clock.now();
+    let (session, _) = bookshelf::auth::session::open(&app.state, &read_before, &req, now).unwrap();
+    let device_key = read_before.device_key.clone().unwrap();
+    let expires = now.plus(std::time::Duration::from_secs(60));
+    let touched = app.state.store.touch_guest(user_id, &device_key, expires, now, Some(&session)).await.unwrap();
+    assert!(!touched, "the stale guest's session is refused");
+    // The handler reads the guest again: the session carries the new tier.
+    let back = app.post("/api/v1/auth/guest", json!({"device_id": device})).await;
+    assert_eq!(back.status, 200, "{}", back.body);
+    assert_eq!(jwt_claims(&back.str("access_token"))["tier"], "premium");
+}
+
+#[tokio::test]
 async fn a_disabled_guest_is_refused_on_its_device() {
     let app = TestApp::new().await;
     let device = unique("device-");

@@ -68,8 +68,9 @@ impl Store {
 
     /// Pushes an idle guest's expiry (user and device claim) forward, if it is still live (and
     /// enabled). Returns `false` when the guest has already expired, is a guest no more, or
-    /// is disabled.
-    /// With `session`, that session is created in the same transaction (a returning device).
+    /// is disabled. With `session`, that session is created in the same transaction (a
+    /// returning device), provided the guest still has the role and tier it copies (`false`
+    /// otherwise: read the guest again).
     pub async fn touch_guest(
         &self,
         user_id: Uuid,
@@ -89,16 +90,27 @@ impl Store {
                 .expression_attribute_values(":now", ms(now))
                 .expression_attribute_values(name, value)
         };
+        let mut guest = push(
+            keys::user(user_id),
+            "is_guest = :guest AND expires_at > :now AND attribute_not_exists(disabled)",
+            ":guest",
+            AttributeValue::Bool(true),
+        );
+        if let Some(session) = session {
+            // The session copies the guest's role and tier: only while they are still those
+            // (as login's guard requires), so a back-office change is never undone.
+            guest = guest
+                .condition_expression(
+                    "is_guest = :guest AND expires_at > :now AND attribute_not_exists(disabled) \
+                     AND #role = :role AND #tier = :tier",
+                )
+                .expression_attribute_names("#role", "role")
+                .expression_attribute_names("#tier", "tier")
+                .expression_attribute_values(":role", s(&session.role))
+                .expression_attribute_values(":tier", s(&session.tier));
+        }
         let mut tx = Tx::new(&self.table);
-        tx.update(
-            push(
-                keys::user(user_id),
-                "is_guest = :guest AND expires_at > :now AND attribute_not_exists(disabled)",
-                ":guest",
-                AttributeValue::Bool(true),
-            ),
-            Some(Fail::Missing),
-        )?;
+        tx.update(guest, Some(Fail::Missing))?;
         tx.update(
             push(keys::claim(device_key), "user_id = :owner AND expires_at > :now", ":owner", s(user_id.to_string())),
             Some(Fail::Missing),
