@@ -474,6 +474,33 @@ async fn scenario(state: &Arc<AppState>, function: &str) -> Vec<u8> {
     event(method, &concrete, path, token.as_deref(), body.as_ref(), params)
 }
 
+/// CPU time (user + system, ms) a process has used so far, from `/proc/<pid>/stat`.
+#[allow(unsafe_code)]
+fn cpu_ms(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces, so split after its `)`).
+    let fields: Vec<&str> = stat.rsplit_once(')').map_or(vec![], |(_, rest)| rest.split_whitespace().collect());
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(f64::NAN);
+    // SAFETY: sysconf only reads a constant of the system.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the command.
+    (ticks(11) + ticks(12)) * 1000.0 / per_second
+}
+
+/// A process and its children (gunicorn's master and workers), by parent pid in `/proc`.
+fn with_children(pid: u32) -> Vec<u32> {
+    let mut pids = vec![pid];
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(child) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
+        let stat = std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap_or_default();
+        let parent = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<u32>().ok());
+        if parent == Some(pid) {
+            pids.push(child);
+        }
+    }
+    pids
+}
+
 fn peak_rss_mb(pid: u32) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
@@ -577,6 +604,21 @@ struct Load {
     rps: f64,
     p50_ms: f64,
     p99_ms: f64,
+    /// CPU the server's own processes spent per request (not the database's).
+    server_cpu_ms: f64,
+}
+
+/// `drive`, with the CPU `pids` spent meanwhile divided by the requests served.
+async fn drive_measured<F, Fut>(route: &str, states: Vec<String>, step: F, pids: &[u32]) -> Load
+where
+    F: Fn(String) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = (u16, String)> + Send,
+{
+    let cpu = || pids.iter().map(|pid| cpu_ms(*pid)).sum::<f64>();
+    let before = cpu();
+    let mut load = drive(route, states, step).await;
+    load.server_cpu_ms = (cpu() - before) / load.requests.max(1) as f64;
+    load
 }
 
 async fn load(env: &Env) -> Vec<Load> {
@@ -661,7 +703,8 @@ async fn load(env: &Env) -> Vec<Load> {
                 (status, next)
             }
         };
-        results.push(drive(route, chains, step).await);
+        let pids = server.id().into_iter().collect::<Vec<_>>();
+        results.push(drive_measured(route, chains, step, &pids).await);
     }
     let _ = server.kill().await;
 
@@ -678,6 +721,10 @@ async fn load(env: &Env) -> Vec<Load> {
         .status()
         .await;
     if started.is_ok_and(|s| s.success()) {
+        let master = std::fs::read_to_string(root().join(".local/django/gunicorn.pid"))
+            .ok()
+            .and_then(|pid| pid.trim().parse::<u32>().ok());
+        let pids = master.map(with_children).unwrap_or_default();
         let token = std::fs::read_to_string(&token_file).unwrap().trim().to_owned();
         let url = format!("http://127.0.0.1:{django_port}/api/v1/auth/me");
         let step = {
@@ -687,9 +734,8 @@ async fn load(env: &Env) -> Vec<Load> {
                 async move { (send("GET", url, Some(token), None).await.0, state) }
             }
         };
-        results.push(
-            drive("GET /me — Django REST + simplejwt (gunicorn)", vec![String::new(); LOAD_CONCURRENCY], step).await,
-        );
+        let me = "GET /me — Django REST + simplejwt (gunicorn)";
+        results.push(drive_measured(me, vec![String::new(); LOAD_CONCURRENCY], step, &pids).await);
         // Login and refresh: simplejwt's own views; argon2-cffi with the same parameters.
         let base = format!("http://127.0.0.1:{django_port}/api/v1/auth");
         let credentials = json!({"username": "bench_reader", "password": django_password});
@@ -705,7 +751,8 @@ async fn load(env: &Env) -> Vec<Load> {
                 async move { (send("POST", url, None, Some(body)).await.0, state) }
             }
         };
-        results.push(drive("POST /login — Django REST + simplejwt (gunicorn)", chains.clone(), step).await);
+        let login = "POST /login — Django REST + simplejwt (gunicorn)";
+        results.push(drive_measured(login, chains.clone(), step, &pids).await);
         let step = move |refresh: String| {
             let (send, url) = (send.clone(), format!("{base}/refresh"));
             async move {
@@ -713,7 +760,8 @@ async fn load(env: &Env) -> Vec<Load> {
                 (status, refresh)
             }
         };
-        results.push(drive("POST /refresh — Django REST + simplejwt (gunicorn)", chains, step).await);
+        let refresh = "POST /refresh — Django REST + simplejwt (gunicorn)";
+        results.push(drive_measured(refresh, chains, step, &pids).await);
         let _ = tokio::process::Command::new(&script).arg("stop").current_dir(root()).status().await;
     } else {
         eprintln!("bench: the Django comparison server did not start; its row is skipped");
@@ -773,6 +821,7 @@ where
         rps: all.len() as f64 / elapsed,
         p50_ms: percentile(&all, 50.0),
         p99_ms: percentile(&all, 99.0),
+        server_cpu_ms: f64::NAN,
     };
     eprintln!("load {route}: {:.0} req/s", load.rps);
     load
@@ -898,13 +947,13 @@ fn table(cold: &[Cold], warm: &[Warm], anchors: Option<Anchors>, load: &[Load]) 
         ));
     }
     out.push_str(&format!(
-        "\n| load (release local server, {LOAD_CONCURRENCY} connections, {LOAD_SECONDS} s) | requests | errors | req/s | p50 (ms) | p99 (ms) |\n"
+        "\n| load (release local server, {LOAD_CONCURRENCY} connections, {LOAD_SECONDS} s) | requests | errors | req/s | p50 (ms) | p99 (ms) | server CPU per request (ms) |\n"
     ));
-    out.push_str("|---|---:|---:|---:|---:|---:|\n");
+    out.push_str("|---|---:|---:|---:|---:|---:|---:|\n");
     for l in load {
         out.push_str(&format!(
-            "| {} | {} | {} | {:.0} | {:.2} | {:.2} |\n",
-            l.route, l.requests, l.errors, l.rps, l.p50_ms, l.p99_ms
+            "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.3} |\n",
+            l.route, l.requests, l.errors, l.rps, l.p50_ms, l.p99_ms, l.server_cpu_ms
         ));
     }
     out
