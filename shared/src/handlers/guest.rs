@@ -80,13 +80,10 @@ pub async fn upgrade(state: &AppState, req: &ApiRequest) -> Result<SignedIn, Err
     let mut body = req.json_object(false)?;
     let raw_email = body.req_str("email");
     let raw_username = body.opt_str("username");
-    let display_name = body.opt_str("display_name");
+    let display_name = body.opt_checked("display_name", check_display_name);
     let raw_password = body.req_str("password");
     let email = raw_email.as_deref().and_then(|e| Email::parse(e).map_err(|m| body.error("email", m)).ok());
     let username = raw_username.as_deref().and_then(|u| Username::parse(u).map_err(|m| body.error("username", m)).ok());
-    if let Some(Err(message)) = display_name.as_deref().map(check_display_name) {
-        body.error("display_name", message);
-    }
     let attributes = UserAttributes {
         username: raw_username.as_deref(),
         email: raw_email.as_deref(),

@@ -19,9 +19,9 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<SignedIn, Erro
     let raw_email = body.opt_str("email");
     let raw_password = body.req_str("password");
     let confirmation = body.opt_str("password_confirmation");
-    let display_name = body.opt_str("display_name");
-    let first_name = body.opt_str("first_name");
-    let last_name = body.opt_str("last_name");
+    let display_name = body.opt_checked("display_name", check_display_name);
+    let first_name = body.opt_checked("first_name", check_real_name);
+    let last_name = body.opt_checked("last_name", check_real_name);
     // Only profiles whose clients pick a role at sign-up read one, from the allow-list.
     let role = match req.profile.rules().role_at_sign_up {
         true => body.opt_str("role"),
@@ -48,15 +48,6 @@ pub async fn handle(state: &AppState, req: &ApiRequest) -> Result<SignedIn, Erro
     if raw_username.is_none() && raw_email.is_none() && !body.errors.contains_key("username") {
         body.error("username", "Provide a username or an email address.");
         body.error("email", "Provide a username or an email address.");
-    }
-    for (name, value, check) in [
-        ("display_name", &display_name, check_display_name as fn(&str) -> Result<(), &'static str>),
-        ("first_name", &first_name, check_real_name),
-        ("last_name", &last_name, check_real_name),
-    ] {
-        if let Some(Err(message)) = value.as_deref().map(check) {
-            body.error(name, message);
-        }
     }
     let attributes = UserAttributes {
         username: raw_username.as_deref(),

@@ -50,18 +50,10 @@ fn read_body(req: &ApiRequest) -> Result<TokenBody, Error> {
     let mut body = req.json_object(false)?;
     let id_token = body.req_str("id_token");
     let nonce = body.opt_str("nonce");
-    let display_name = body.opt_str("display_name");
-    let first_name = body.opt_str("first_name");
-    let last_name = body.opt_str("last_name");
+    let display_name = body.opt_checked("display_name", check_display_name);
+    let first_name = body.opt_checked("first_name", check_real_name);
+    let last_name = body.opt_checked("last_name", check_real_name);
     let current_password = body.opt_str("current_password");
-    if let Some(Err(message)) = display_name.as_deref().map(check_display_name) {
-        body.error("display_name", message);
-    }
-    for (field, value) in [("first_name", &first_name), ("last_name", &last_name)] {
-        if let Some(Err(message)) = value.as_deref().map(check_real_name) {
-            body.error(field, message);
-        }
-    }
     body.finish()?;
     let id_token = id_token.ok_or_else(|| Error::field("id_token", "This field is required."))?;
     Ok(TokenBody { id_token, nonce, display_name, first_name, last_name, current_password })

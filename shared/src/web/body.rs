@@ -114,6 +114,17 @@ impl JsonObject {
         }
     }
 
+    /// An optional string field held to `rule` (a name's length, say): a breach is recorded
+    /// under the field, and the value is still handed back, as the other rules (a password's
+    /// similarity to it) read what the client sent.
+    pub fn opt_checked(&mut self, name: &str, rule: fn(&str) -> Result<(), &'static str>) -> Option<String> {
+        let value = self.opt_str(name);
+        if let Some(Err(message)) = value.as_deref().map(rule) {
+            self.error(name, message);
+        }
+        value
+    }
+
     /// A required string field.
     pub fn req_str(&mut self, name: &str) -> Option<String> {
         let value = self.opt_str(name);
