@@ -7,6 +7,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, Update};
 use uuid::Uuid;
 
 use super::claims::{release_claim, ClaimRecord};
+use super::guard::SessionGuard;
 use super::keys;
 use super::sessions::SessionRecord;
 use super::tx::{Fail, Tx};
@@ -90,25 +91,16 @@ impl Store {
                 .expression_attribute_values(":now", ms(now))
                 .expression_attribute_values(name, value)
         };
-        let mut guest = push(
-            keys::user(user_id),
-            "is_guest = :guest AND expires_at > :now AND attribute_not_exists(disabled)",
-            ":guest",
-            AttributeValue::Bool(true),
-        );
-        if let Some(session) = session {
-            // The session copies the guest's role and tier: only while they are still those
-            // (as login's guard requires), so a back-office change is never undone.
-            guest = guest
-                .condition_expression(
-                    "is_guest = :guest AND expires_at > :now AND attribute_not_exists(disabled) \
-                     AND #role = :role AND #tier = :tier",
-                )
-                .expression_attribute_names("#role", "role")
-                .expression_attribute_names("#tier", "tier")
-                .expression_attribute_values(":role", s(&session.role))
-                .expression_attribute_values(":tier", s(&session.tier));
-        }
+        let guest =
+            push(keys::user(user_id), "is_guest = :guest AND expires_at > :now", ":guest", AttributeValue::Bool(true));
+        // Enabled, and (opening a session) still with the role and tier the session copies.
+        let guest = match session {
+            Some(session) => SessionGuard::copying(&session.role, &session.tier)
+                .require(guest, "is_guest = :guest AND expires_at > :now"),
+            None => {
+                guest.condition_expression("is_guest = :guest AND expires_at > :now AND attribute_not_exists(disabled)")
+            }
+        };
         let mut tx = Tx::new(&self.table);
         tx.update(guest, Some(Fail::Missing))?;
         tx.update(

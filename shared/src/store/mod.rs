@@ -7,7 +7,7 @@
 //! unique-name claims), `admin` (the back office's listing and changes), `guests`,
 //! `sessions`, `one_time` tokens and `limits` (rate windows and login back-off). Writes of
 //! several items go through `tx`, which turns a cancelled transaction into what its failed
-//! item means.
+//! item means; every write that opens a session requires `guard`'s condition of its user.
 //!
 //! Aggregates depend one way only: a user's transactions open sessions, so `users` knows
 //! `sessions` and never the reverse (which is why the user-and-session read of every bearer
@@ -16,6 +16,7 @@
 
 mod admin;
 mod claims;
+mod guard;
 mod guests;
 mod identities;
 mod imports;

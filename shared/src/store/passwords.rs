@@ -1,64 +1,17 @@
 //! Passwords at rest: a change (with what becomes of the caller's session), and a login's
 //! session opened together with the upgrade of the hash it verified; both only from a user
-//! still as it was read ([`SessionGuard`]).
+//! still as it was read (`SessionGuard`).
 
-use aws_sdk_dynamodb::types::builders::{ConditionCheckBuilder, UpdateBuilder};
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Update};
+use aws_sdk_dynamodb::types::Update;
 use uuid::Uuid;
 
+use super::guard::SessionGuard;
 use super::keys;
 use super::sessions::SessionRecord;
 use super::tx::{Fail, Tx};
 use super::users::UserRecord;
 use super::{ms, n, s, to_item, Store, StoreError};
 use crate::clock::UnixMs;
-
-/// The condition under which a session may be opened from `user` as it was read: still
-/// enabled, and still holding the role and tier the session copies into its tokens. A write
-/// that opens a session requires it of the user item (folded into its own condition when it
-/// updates that item, a `ConditionCheck` otherwise), so a back-office change that lands first
-/// is never undone by a login that read the user before it.
-struct SessionGuard {
-    expression: &'static str,
-    names: [(&'static str, &'static str); 2],
-    values: [(&'static str, AttributeValue); 2],
-}
-
-impl SessionGuard {
-    fn of(user: &UserRecord) -> Self {
-        SessionGuard {
-            expression: "attribute_not_exists(disabled) AND #guard_role = :guard_role AND #guard_tier = :guard_tier",
-            names: [("#guard_role", "role"), ("#guard_tier", "tier")],
-            values: [(":guard_role", s(&user.role)), (":guard_tier", s(&user.tier))],
-        }
-    }
-
-    /// A `ConditionCheck` of the user item.
-    fn check(self, user_id: Uuid) -> ConditionCheckBuilder {
-        let mut check = ConditionCheck::builder()
-            .set_key(Some(keys::user(user_id).into_attributes()))
-            .condition_expression(self.expression);
-        for (name, attribute) in self.names {
-            check = check.expression_attribute_names(name, attribute);
-        }
-        for (name, value) in self.values {
-            check = check.expression_attribute_values(name, value);
-        }
-        check
-    }
-
-    /// An update of the user item that also requires the guard, after its own `condition`.
-    fn require(self, update: UpdateBuilder, condition: &str) -> UpdateBuilder {
-        let mut update = update.condition_expression(format!("({condition}) AND {}", self.expression));
-        for (name, attribute) in self.names {
-            update = update.expression_attribute_names(name, attribute);
-        }
-        for (name, value) in self.values {
-            update = update.expression_attribute_values(name, value);
-        }
-        update
-    }
-}
 
 /// A verified password hash replaced at login.
 #[derive(Debug, Clone, Copy)]
