@@ -315,8 +315,8 @@ pub async fn update_user(state: &AppState, req: &ApiRequest) -> Result<AdminUser
         for _ in 0..UPDATE_ATTEMPTS {
             match state.store.admin_update(&user, &changes, state.clock.now()).await {
                 Ok(updated) => {
-                    let settled = settle_sessions(state, updated).await.map_err(fail)?;
-                    return Ok((Some(id), with_sessions(state, settled).await.map_err(fail)?));
+                    let (settled, live) = settle_sessions(state, updated).await.map_err(fail)?;
+                    return Ok((Some(id), AdminUser { user: Box::new(settled), sessions: Some(live) }));
                 }
                 Err(StoreError::Stale) => user = target(state, req).await?,
                 Err(e) => return Err(fail(e.into())),
@@ -327,22 +327,17 @@ pub async fn update_user(state: &AppState, req: &ApiRequest) -> Result<AdminUser
     .await
 }
 
-/// Brings the user's sessions in line with `user` as just written: all ended while it is
-/// disabled (the flag already stops new ones), those a disable ended deleted once it is not,
-/// and each carrying its role and tier. Then reads the user again: a change that landed
-/// meanwhile is settled too, so the sessions end up as the last write left the user, whichever
-/// PATCH answers last.
-async fn settle_sessions(state: &AppState, mut user: UserRecord) -> Result<UserRecord, Error> {
+/// Brings the user's sessions in line with `user` as just written (`Store::settle_sessions`:
+/// all ended while it is disabled — the flag already stops new ones —, otherwise carrying its
+/// role and tier). Then reads the user again: a change that landed meanwhile is settled too,
+/// so the sessions end up as the last write left the user, whichever PATCH answers last.
+/// Returns the user and its live sessions.
+async fn settle_sessions(state: &AppState, mut user: UserRecord) -> Result<(UserRecord, usize), Error> {
     for _ in 0..UPDATE_ATTEMPTS {
-        if user.disabled {
-            state.store.end_sessions_by_disable(user.id).await?;
-        } else {
-            state.store.delete_sessions_ended_by_disable(user.id).await?;
-            state.store.restamp_sessions(user.id, &user.role, &user.tier).await?;
-        }
+        let live = state.store.settle_sessions(&user, state.clock.now()).await?;
         match state.store.get_user(user.id).await? {
             Some(now) if now.version != user.version => user = now,
-            _ => return Ok(user),
+            _ => return Ok((user, live)),
         }
     }
     Err(Error::Conflict)

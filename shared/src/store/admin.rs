@@ -184,27 +184,40 @@ impl Store {
         }
     }
 
-    /// Copies a user's role and tier into each of its sessions that holds others, so their
-    /// next access token carries them (a session that ended meanwhile is left ended).
-    pub async fn restamp_sessions(&self, user_id: Uuid, role: &str, tier: &str) -> Result<(), StoreError> {
-        let sessions = self.sessions_of(user_id).await?;
-        for session in sessions.iter().filter(|s| s.role != role || s.tier != tier) {
-            let out = self
-                .client
+    /// Brings a user's sessions in line with the user as read, from one `Query` of its
+    /// partition: while it is disabled each session is marked ended (`ended_by_disable`);
+    /// otherwise the sessions a disable ended are deleted and every other one carries the
+    /// user's role and tier, for its next access token. A session that ended meanwhile is left
+    /// ended. Returns how many sessions are live afterwards.
+    pub async fn settle_sessions(&self, user: &UserRecord, now: UnixMs) -> Result<usize, StoreError> {
+        let (ended, open): (Vec<_>, Vec<_>) =
+            self.sessions_of(user.id).await?.into_iter().partition(|s| s.ended_by_disable);
+        let update = |session_id: Uuid, expression: &str| {
+            self.client
                 .update_item()
                 .table_name(&self.table)
-                .set_key(Some(keys::session(user_id, session.session_id).into_attributes()))
-                .update_expression("SET #role = :role, #tier = :tier")
+                .set_key(Some(keys::session(user.id, session_id).into_attributes()))
+                .update_expression(expression)
                 .condition_expression("attribute_exists(pk)")
+        };
+        if user.disabled {
+            for session in &open {
+                let mark = update(session.session_id, "SET ended_by_disable = :yes")
+                    .expression_attribute_values(":yes", AttributeValue::Bool(true));
+                written(mark.send().await)?;
+            }
+            return Ok(0);
+        }
+        self.batch_delete(ended.iter().map(|s| keys::session(user.id, s.session_id)).collect()).await?;
+        for session in open.iter().filter(|s| s.role != user.role || s.tier != user.tier) {
+            let restamp = update(session.session_id, "SET #role = :role, #tier = :tier")
                 .expression_attribute_names("#role", "role")
                 .expression_attribute_names("#tier", "tier")
-                .expression_attribute_values(":role", s(role))
-                .expression_attribute_values(":tier", s(tier))
-                .send()
-                .await;
-            written(out)?;
+                .expression_attribute_values(":role", s(&user.role))
+                .expression_attribute_values(":tier", s(&user.tier));
+            written(restamp.send().await)?;
         }
-        Ok(())
+        Ok(open.iter().filter(|s| s.is_live(now)).count())
     }
 }
 

@@ -1,6 +1,6 @@
 //! Sessions: one item per refresh-token family, in its user's partition.
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -341,32 +341,6 @@ impl Store {
     /// Deletes every session of a user except `keep`.
     pub async fn delete_sessions_except(&self, user_id: Uuid, keep: Uuid) -> Result<usize, StoreError> {
         self.delete_sessions(user_id, Some(keep)).await
-    }
-
-    /// Ends every session of a disabled user by marking it (see `ended_by_disable`); returns
-    /// how many.
-    pub async fn end_sessions_by_disable(&self, user_id: Uuid) -> Result<usize, StoreError> {
-        let sessions: Vec<_> = self.sessions_of(user_id).await?.into_iter().filter(|s| !s.ended_by_disable).collect();
-        for session in &sessions {
-            let out = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(session.key().into_attributes()))
-                .update_expression("SET ended_by_disable = :yes")
-                .condition_expression("attribute_exists(pk)")
-                .expression_attribute_values(":yes", AttributeValue::Bool(true))
-                .send()
-                .await;
-            written(out)?;
-        }
-        Ok(sessions.len())
-    }
-
-    /// Deletes the sessions a disable ended, once the user is enabled again (they stay dead).
-    pub async fn delete_sessions_ended_by_disable(&self, user_id: Uuid) -> Result<(), StoreError> {
-        let sessions = self.sessions_of(user_id).await?;
-        self.batch_delete(sessions.iter().filter(|s| s.ended_by_disable).map(SessionRecord::key).collect()).await
     }
 
     async fn delete_sessions(&self, user_id: Uuid, keep: Option<Uuid>) -> Result<usize, StoreError> {
