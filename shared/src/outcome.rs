@@ -5,7 +5,7 @@
 
 use uuid::Uuid;
 
-use crate::store::{SessionRecord, UserRecord};
+use crate::store::{LinkedIdentity, SessionRecord, UserRecord};
 use crate::tokens::AccessClaims;
 
 /// The tokens of a session as a client receives them, whatever the wire format.
@@ -96,7 +96,14 @@ pub struct UserList {
 /// The ways an account signs in: a password, and each linked social identity.
 #[derive(Debug)]
 pub struct Identities {
-    pub user: Box<UserRecord>,
+    pub has_password: bool,
+    pub linked: Vec<LinkedIdentity>,
+}
+
+impl Identities {
+    pub fn of(user: UserRecord) -> Self {
+        Identities { has_password: user.password_hash.is_some(), linked: user.identities }
+    }
 }
 
 /// A password was changed: every other session ended, and the caller either holds a new

@@ -206,7 +206,7 @@ fn new_user(state: &AppState, identity: &VerifiedIdentity, body: &TokenBody) -> 
 /// `GET /identities`.
 pub async fn list(state: &AppState, req: &ApiRequest) -> Result<Identities, Error> {
     let auth = authenticate(state, req).await?;
-    Ok(Identities { user: Box::new(auth.user) })
+    Ok(Identities::of(auth.user))
 }
 
 /// A new way in (or one fewer) is a credential change: an account with a password proves it
@@ -239,7 +239,7 @@ pub async fn link(state: &AppState, req: &ApiRequest) -> Result<Identities, Erro
     let mut user = auth.user;
     for _ in 0..ATTEMPTS {
         match state.store.claim_owner(claim.clone()).await? {
-            Some(owner) if owner == user.id => return Ok(Identities { user: Box::new(user) }),
+            Some(owner) if owner == user.id => return Ok(Identities::of(user)),
             Some(owner) => {
                 audit(req, "link_identity", "identity_taken", Some(user.id));
                 tracing::info!(request_id = %req.request_id, other_user = %owner, "identity held by another user");
@@ -279,8 +279,10 @@ pub async fn link(state: &AppState, req: &ApiRequest) -> Result<Identities, Erro
         match outcome {
             Ok(()) => {
                 audit(req, "link_identity", "success", Some(user.id));
-                let user = state.store.get_user(user.id).await?.ok_or(Error::InvalidToken)?;
-                return Ok(Identities { user: Box::new(user) });
+                // The answer lists the ways in: those the user had, and this one.
+                let mut identities = Identities::of(user);
+                identities.linked.push(link);
+                return Ok(identities);
             }
             // The address belongs to another account: sign in to that one instead.
             Err(StoreError::Conflict(Claim::Email)) => {

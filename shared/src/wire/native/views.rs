@@ -4,7 +4,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::clock::rfc3339;
-use crate::outcome::IssuedTokens;
+use crate::outcome::{Identities, IssuedTokens};
 use crate::store::{SessionRecord, UserRecord};
 use crate::tokens::AccessClaims;
 
@@ -106,10 +106,10 @@ pub struct IdentityList<'a> {
 }
 
 impl<'a> IdentityList<'a> {
-    pub fn of(user: &'a UserRecord) -> Self {
+    pub fn of(identities: &'a Identities) -> Self {
         let password =
-            user.password_hash.is_some().then_some(IdentityView { provider: "password", email: None, linked_at: None });
-        let linked = user.identities.iter().map(|i| IdentityView {
+            identities.has_password.then_some(IdentityView { provider: "password", email: None, linked_at: None });
+        let linked = identities.linked.iter().map(|i| IdentityView {
             provider: &i.provider,
             email: i.email.as_deref(),
             linked_at: Some(rfc3339(i.linked_at)),

@@ -32,7 +32,7 @@ pub fn user_list(outcome: UserList) -> ApiResponse {
 }
 
 pub fn identities(outcome: Identities) -> ApiResponse {
-    ApiResponse::json(StatusCode::OK, &IdentityList::of(&outcome.user))
+    ApiResponse::json(StatusCode::OK, &IdentityList::of(&outcome))
 }
 
 pub fn active(Active(claims): Active) -> ApiResponse {
