@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use uuid::Uuid;
 
 use super::keys::{self, Key};
-use super::users::{UserRecord, USERS_BY_CREATED, USER_KIND};
+use super::users::{FieldUpdate, UserRecord, USERS_BY_CREATED, USER_KIND};
 use super::{classify, from_item, ms, n, s, written, Item, Store, StoreError};
 use crate::clock::UnixMs;
 
@@ -133,40 +133,24 @@ impl Store {
         changes: &AdminChanges,
         now: UnixMs,
     ) -> Result<UserRecord, StoreError> {
-        let mut sets = vec!["updated_at = :now", "#version = #version + :one"];
-        let mut removes = Vec::new();
-        let mut values = HashMap::from([
-            (":now".to_owned(), ms(now)),
-            (":one".to_owned(), n(1)),
-            (":expected".to_owned(), n(user.version as i64)),
-        ]);
-        let mut names = HashMap::from([("#version".to_owned(), "version".to_owned())]);
+        let mut update = FieldUpdate::new(now);
         if let Some(tier) = &changes.tier {
-            sets.push("#tier = :tier");
-            names.insert("#tier".to_owned(), "tier".to_owned());
-            values.insert(":tier".to_owned(), s(tier));
+            update.set("tier", s(tier));
         }
         if let Some(role) = &changes.role {
-            sets.push("#role = :role");
-            names.insert("#role".to_owned(), "role".to_owned());
-            values.insert(":role".to_owned(), s(role));
+            update.set("role", s(role));
         }
         if let Some(metadata) = &changes.app_metadata {
-            sets.push("app_metadata = :metadata");
-            values.insert(":metadata".to_owned(), s(metadata));
+            update.set("app_metadata", s(metadata));
         }
         match changes.disabled {
-            Some(true) => {
-                sets.push("disabled = :yes");
-                values.insert(":yes".to_owned(), AttributeValue::Bool(true));
-            }
-            Some(false) => removes.push("disabled"),
+            Some(true) => update.set("disabled", AttributeValue::Bool(true)),
+            // Stored only while true: sessions are opened on its absence.
+            Some(false) => update.remove("disabled"),
             None => {}
         }
-        let mut expression = format!("SET {}", sets.join(", "));
-        if !removes.is_empty() {
-            expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
-        }
+        let (expression, names, mut values) = update.build();
+        values.insert(":expected".to_owned(), n(user.version as i64));
         let out = self
             .client
             .update_item()

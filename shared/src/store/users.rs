@@ -269,53 +269,76 @@ impl ProfileChanges {
 
     /// The `SET`/`REMOVE` update expression of these changes with its names and values.
     fn expression(&self, now: UnixMs) -> (String, HashMap<String, String>, HashMap<String, AttributeValue>) {
-        let mut sets = vec!["updated_at = :now".to_owned(), "#version = #version + :one".to_owned()];
-        let mut removes = Vec::new();
-        let mut names = HashMap::from([("#version".to_owned(), "version".to_owned())]);
-        let mut values = HashMap::from([(":now".to_owned(), ms(now)), (":one".to_owned(), n(1))]);
-        let mut set = |field: &str, value: AttributeValue| {
-            sets.push(format!("#{field} = :{field}"));
-            names.insert(format!("#{field}"), field.to_owned());
-            values.insert(format!(":{field}"), value);
-        };
+        let mut update = FieldUpdate::new(now);
         if let Some((name, key)) = &self.username {
-            set("username", s(name));
-            set("username_key", s(key));
+            update.set("username", s(name));
+            update.set("username_key", s(key));
         }
         if let Some((email, key)) = &self.email {
-            set("email", s(email));
-            set("email_key", s(key));
+            update.set("email", s(email));
+            update.set("email_key", s(key));
         }
         if let Some(verified) = self.email_verified {
-            set("email_verified", AttributeValue::Bool(verified));
+            update.set("email_verified", AttributeValue::Bool(verified));
         }
         if let Some(display_name) = &self.display_name {
-            set("display_name", s(display_name));
+            update.set("display_name", s(display_name));
         }
         if let Some(preferences) = &self.preferences {
-            set("preferences", s(preferences));
+            update.set("preferences", s(preferences));
         }
-        let mut cleared = Vec::new();
         for (field, value) in [("first_name", &self.first_name), ("last_name", &self.last_name)] {
             match value {
-                Some(Some(v)) => set(field, s(v)),
-                Some(None) => cleared.push(field),
+                Some(Some(v)) => update.set(field, s(v)),
+                Some(None) => update.remove(field),
                 None => {}
             }
         }
         if self.email_verified.is_some() {
             // Only ever set to false here: the verification time belongs to the old address.
-            cleared.push("email_verified_at");
+            update.remove("email_verified_at");
         }
-        for field in cleared {
-            removes.push(format!("#{field}"));
-            names.insert(format!("#{field}"), field.to_owned());
+        update.build()
+    }
+}
+
+/// An `UpdateItem` of some of a user's own fields (`SET #f = :f`, `REMOVE #f`), moving its
+/// `updated_at` and `version` on: what a profile change and a back-office change both write.
+pub(super) struct FieldUpdate {
+    sets: Vec<String>,
+    removes: Vec<String>,
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+}
+
+impl FieldUpdate {
+    pub(super) fn new(now: UnixMs) -> Self {
+        FieldUpdate {
+            sets: vec!["updated_at = :now".to_owned(), "#version = #version + :one".to_owned()],
+            removes: Vec::new(),
+            names: HashMap::from([("#version".to_owned(), "version".to_owned())]),
+            values: HashMap::from([(":now".to_owned(), ms(now)), (":one".to_owned(), n(1))]),
         }
-        let mut expression = format!("SET {}", sets.join(", "));
-        if !removes.is_empty() {
-            expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
+    }
+
+    pub(super) fn set(&mut self, field: &str, value: AttributeValue) {
+        self.sets.push(format!("#{field} = :{field}"));
+        self.names.insert(format!("#{field}"), field.to_owned());
+        self.values.insert(format!(":{field}"), value);
+    }
+
+    pub(super) fn remove(&mut self, field: &str) {
+        self.removes.push(format!("#{field}"));
+        self.names.insert(format!("#{field}"), field.to_owned());
+    }
+
+    /// The expression with its names and values.
+    pub(super) fn build(self) -> (String, HashMap<String, String>, HashMap<String, AttributeValue>) {
+        let mut expression = format!("SET {}", self.sets.join(", "));
+        if !self.removes.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", self.removes.join(", ")));
         }
-        (expression, names, values)
+        (expression, self.names, self.values)
     }
 }
 
