@@ -6,6 +6,7 @@
 //! [`password`] and [`store`] → an [`outcome`] or an [`error::Error`] → the route's wire format
 //! ([`wire`]) writes the [`web::response::ApiResponse`].
 
+pub mod argon2id;
 pub mod audit;
 pub mod auth;
 pub mod aws;

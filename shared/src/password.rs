@@ -69,7 +69,11 @@ fn argon2id(password: &[u8], salt: &[u8]) -> Result<[u8; OUTPUT_BYTES], argon2::
         .pop()
         .unwrap_or_else(|| vec![Block::default(); params().block_count()].into_boxed_slice());
     let mut output = [0u8; OUTPUT_BYTES];
-    let result = hasher().hash_password_into_with_memory(password, salt, &mut output, &mut memory[..]);
+    // AVX2 where the CPU has it (`crate::argon2id`), the library's portable code elsewhere.
+    let result = match crate::argon2id::hash_into(password, salt, MEMORY_KIB, ITERATIONS, &mut output, &mut memory) {
+        Some(()) => Ok(()),
+        None => hasher().hash_password_into_with_memory(password, salt, &mut output, &mut memory[..]),
+    };
     MEMORY.lock().unwrap_or_else(PoisonError::into_inner).push(memory);
     result.map(|()| output)
 }
