@@ -34,10 +34,16 @@ MIDDLEWARE = []
 ROOT_URLCONF = "benchsite.urls"
 WSGI_APPLICATION = "benchsite.wsgi.application"
 
+# PostgreSQL, as the real simplejwt servers deploy it: a private cluster that
+# scripts/django-bench.sh starts for the run (unix socket only, trust auth), reached through
+# psycopg 3's C build.
 DATABASES = {
     "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": STATE_DIR / "db.sqlite3",
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": os.environ.get("DJANGO_BENCH_PG_DB", "bench"),
+        "USER": os.environ.get("DJANGO_BENCH_PG_USER", "bench"),
+        "HOST": os.environ.get("DJANGO_BENCH_PG_HOST", str(STATE_DIR / "pg-run")),
+        "PORT": os.environ.get("DJANGO_BENCH_PG_PORT", "5432"),
         # Keep each worker's connection open across requests, as a production deployment
         # would, instead of reconnecting for every request (Django's default of 0).
         "CONN_MAX_AGE": None,
