@@ -621,7 +621,24 @@ where
     load
 }
 
-async fn load(env: &Env) -> Vec<Load> {
+/// The local server's resident memory (MB) once the login load is over, and its peak.
+#[derive(Debug, Clone, Copy, Serialize)]
+struct ServerMemory {
+    rss_after_login_mb: f64,
+    peak_rss_mb: f64,
+}
+
+fn rss_mb(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+async fn load(env: &Env) -> (Vec<Load>, ServerMemory) {
     use http_body_util::{BodyExt, Full};
     use hyper::body::Bytes;
 
@@ -706,6 +723,10 @@ async fn load(env: &Env) -> Vec<Load> {
         let pids = server.id().into_iter().collect::<Vec<_>>();
         results.push(drive_measured(route, chains, step, &pids).await);
     }
+    // Login is the last route: 16 connections of argon2 have just ended.
+    let memory = server.id().map_or(ServerMemory { rss_after_login_mb: f64::NAN, peak_rss_mb: f64::NAN }, |pid| {
+        ServerMemory { rss_after_login_mb: rss_mb(pid), peak_rss_mb: peak_rss_mb(pid) }
+    });
     let _ = server.kill().await;
 
     // The same /me work (verify an ES256 JWT, read the user) in Django REST framework +
@@ -766,19 +787,99 @@ async fn load(env: &Env) -> Vec<Load> {
     } else {
         eprintln!("bench: the Django comparison server did not start; its row is skipped");
     }
-    results
+    (results, memory)
 }
 
-/// The bare argon2 verify of Django's login (argon2-cffi, same parameters, one thread).
-async fn django_argon2_floor() -> Option<f64> {
-    let out = tokio::process::Command::new(root().join("scripts/django-bench.sh"))
+/// The bare argon2id floors of this run (m=19456 KiB, t=2, p=1, one wrong password each):
+/// one verify on one thread, and verifies per second with every core busy, of ours
+/// (`bookshelf::password`: AVX2 on pooled blocks where the CPU has it), of RustCrypto's
+/// portable `argon2` (what ours replaced, and what CPUs without AVX2 still run) and of
+/// argon2-cffi (the C reference implementation under Django's login).
+#[derive(Debug, Clone, Copy, Serialize)]
+struct Floors {
+    ours_ms: f64,
+    ours_per_s: f64,
+    rustcrypto_ms: f64,
+    argon2_cffi_ms: Option<f64>,
+    argon2_cffi_per_s: Option<f64>,
+}
+
+impl Floors {
+    /// The most verifies per second either implementation did on this machine.
+    fn fastest_per_s(&self) -> f64 {
+        self.ours_per_s.max(self.argon2_cffi_per_s.unwrap_or(0.0))
+    }
+}
+
+async fn argon2_floors() -> Floors {
+    use bookshelf::password;
+    let stored = Arc::new(password::hash(&bookshelf::domain::Password::parse(password()).unwrap()).await.unwrap());
+    let mut one = Vec::new();
+    for _ in 0..30 {
+        let started = Instant::now();
+        password::verify("wrong-password-123", Some(&stored)).await.unwrap();
+        one.push(ms(started.elapsed()));
+    }
+    one.sort_by(|a, b| a.total_cmp(b));
+    // Every core: more callers than workers, as under login load; the pool runs one per core.
+    let (started, deadline) = (Instant::now(), Instant::now() + Duration::from_secs(3));
+    let callers: Vec<_> = (0..LOAD_CONCURRENCY)
+        .map(|_| {
+            let stored = Arc::clone(&stored);
+            tokio::spawn(async move {
+                let mut done = 0usize;
+                while Instant::now() < deadline {
+                    password::verify("wrong-password-123", Some(&stored)).await.unwrap();
+                    done += 1;
+                }
+                done
+            })
+        })
+        .collect();
+    let mut done = 0;
+    for caller in callers {
+        done += caller.await.unwrap();
+    }
+    let ours_per_s = done as f64 / started.elapsed().as_secs_f64();
+    let rustcrypto = tokio::task::spawn_blocking(|| {
+        use argon2::{Algorithm, Argon2, Block, Params, Version};
+        let params = Params::new(19_456, 2, 1, Some(32)).unwrap();
+        let mut memory = vec![Block::default(); params.block_count()];
+        let hasher = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        let mut times = Vec::new();
+        for _ in 0..30 {
+            let started = Instant::now();
+            let mut out = [0u8; 32];
+            hasher
+                .hash_password_into_with_memory(b"wrong-password-123", b"0123456789abcdef", &mut out, &mut memory)
+                .unwrap();
+            times.push(ms(started.elapsed()));
+        }
+        times.sort_by(|a, b| a.total_cmp(b));
+        percentile(&times, 50.0)
+    })
+    .await
+    .unwrap();
+    let cffi = tokio::process::Command::new(root().join("scripts/django-bench.sh"))
         .arg("argon2-floor")
         .current_dir(root())
         .stderr(Stdio::inherit())
         .output()
         .await
-        .ok()?;
-    String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+        .ok()
+        .map(|out| {
+            String::from_utf8_lossy(&out.stdout).split_whitespace().filter_map(|v| v.parse().ok()).collect::<Vec<f64>>()
+        })
+        .unwrap_or_default();
+    let floors = Floors {
+        ours_ms: percentile(&one, 50.0),
+        ours_per_s,
+        rustcrypto_ms: rustcrypto,
+        argon2_cffi_ms: cffi.first().copied(),
+        argon2_cffi_per_s: cffi.get(1).copied(),
+    };
+    eprintln!("argon2 floors: {floors:?}");
+    floors
 }
 
 /// `LOAD_CONCURRENCY` workers, each repeating `step` on its own state for `LOAD_SECONDS`.
@@ -959,6 +1060,64 @@ fn table(cold: &[Cold], warm: &[Warm], anchors: Option<Anchors>, load: &[Load]) 
     out
 }
 
+/// The argon2 floors, and this run's figures against issue 19's targets: login ≥ 1.2× the
+/// Django server's and ≥ 90 % of the fastest floor, `/me` and `/refresh` at ≤ 1/10 of
+/// Django's server CPU per request, ≤ 200 MB resident after the login load.
+fn comparison(load: &[Load], floors: &Floors, memory: &ServerMemory) -> String {
+    let find = |route: &str| load.iter().find(|l| l.route == route);
+    let django = |route: &str| find(&format!("{route} — Django REST + simplejwt (gunicorn)"));
+    let or_dash = |v: Option<f64>, digits: usize| v.map_or("–".to_owned(), |v| format!("{v:.digits$}"));
+    let mut out = format!(
+        "\n| argon2id floor (m=19456 KiB, t=2, p=1) | one verify, one thread (ms) | verifies/s, every core |\n|---|---:|---:|\n\
+         | ours (AVX2 on pooled blocks{}) | {:.1} | {:.0} |\n\
+         | RustCrypto `argon2` 0.5 (portable, pooled) | {:.1} | – |\n\
+         | argon2-cffi (C reference, Django's) | {} | {} |\n",
+        if bookshelf::argon2id::available() { "" } else { ": not on this CPU, RustCrypto ran" },
+        floors.ours_ms,
+        floors.ours_per_s,
+        floors.rustcrypto_ms,
+        or_dash(floors.argon2_cffi_ms, 1),
+        or_dash(floors.argon2_cffi_per_s, 0),
+    );
+    out.push_str("\n| target | this run | met |\n|---|---|---|\n");
+    let mut row = |target: &str, figure: String, met: Option<bool>| {
+        let met = met.map_or("–", |m| if m { "yes" } else { "no" });
+        out.push_str(&format!("| {target} | {figure} | {met} |\n"));
+    };
+    if let (Some(ours), Some(theirs)) = (find("POST /login"), django("POST /login")) {
+        let ratio = ours.rps / theirs.rps;
+        row(
+            "login ≥ 1.2× Django's req/s",
+            format!("{:.0} vs {:.0} req/s: {ratio:.2}×", ours.rps, theirs.rps),
+            Some(ratio >= 1.2),
+        );
+    }
+    if let Some(ours) = find("POST /login") {
+        let share = ours.rps / floors.fastest_per_s();
+        row(
+            "login ≥ 90 % of the fastest argon2 floor",
+            format!("{:.0} of {:.0} verifies/s: {:.0} %", ours.rps, floors.fastest_per_s(), share * 100.0),
+            Some(share >= 0.9),
+        );
+    }
+    for route in ["GET /me", "POST /refresh"] {
+        if let (Some(ours), Some(theirs)) = (find(route), django(route)) {
+            let share = ours.server_cpu_ms / theirs.server_cpu_ms;
+            row(
+                &format!("`{route}` server CPU ≤ 1/10 of Django's"),
+                format!("{:.3} vs {:.3} ms: 1/{:.1}", ours.server_cpu_ms, theirs.server_cpu_ms, 1.0 / share),
+                Some(share <= 0.1),
+            );
+        }
+    }
+    row(
+        "local server resident memory after the login load ≤ 200 MB",
+        format!("{:.0} MB (peak {:.0} MB)", memory.rss_after_login_mb, memory.peak_rss_mb),
+        Some(memory.rss_after_login_mb <= 200.0),
+    );
+    out
+}
+
 fn chart(cold: &[Cold]) -> String {
     let width = 720.0;
     let bar = 18.0;
@@ -1028,16 +1187,19 @@ async fn main() {
         (warm, Some(anchors))
     };
     warm.retain(|w| w.calls > 0);
-    let load = if skip("load") { Vec::new() } else { load(&env).await };
-    let django_argon2_ms = if skip("load") { None } else { django_argon2_floor().await };
+    let (load, memory) = if skip("load") {
+        (Vec::new(), None)
+    } else {
+        let (load, memory) = load(&env).await;
+        (load, Some(memory))
+    };
+    let floors = if skip("load") { None } else { Some(argon2_floors().await) };
     let import = if skip("import") { None } else { Some(import(&state).await) };
     let legacy = if skip("legacy") { Vec::new() } else { legacy().await };
 
     let mut table = table(&cold, &warm, anchors, &load);
-    if let Some(ms) = django_argon2_ms {
-        table.push_str(&format!(
-            "\nBare, Django's side: argon2-cffi verify (same parameters, one thread) p50 {ms:.1} ms.\n"
-        ));
+    if let (Some(floors), Some(memory)) = (floors, memory) {
+        table.push_str(&comparison(&load, &floors, &memory));
     }
     if let Some(i) = &import {
         table.push_str(&format!(
@@ -1059,7 +1221,8 @@ async fn main() {
         "warm": warm,
         "anchors": anchors,
         "load": load,
-        "django_argon2_verify_ms": django_argon2_ms,
+        "argon2_floors": floors,
+        "server_memory": memory,
         "import": import,
     });
     let dir = root.join("bench");
