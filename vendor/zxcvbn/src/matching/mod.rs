@@ -5,9 +5,7 @@ pub mod patterns;
 use self::patterns::*;
 use crate::frequency_lists::DictionaryType;
 use char_indexing::{CharIndexable, CharIndexableStr};
-use fancy_regex::Regex as FancyRegex;
 use itertools::Itertools;
-use regex::Regex;
 use std::collections::HashMap;
 
 /// A match of a predictable pattern in the password.
@@ -402,29 +400,24 @@ struct RepeatMatch {}
 
 impl Matcher for RepeatMatch {
     fn get_matches(&self, password: &str, user_inputs: &HashMap<String, usize>) -> Vec<Match> {
-        lazy_static! {
-            static ref GREEDY_REGEX: FancyRegex = FancyRegex::new(r"(.+)\1+").unwrap();
-            static ref LAZY_REGEX: FancyRegex = FancyRegex::new(r"(.+?)\1+").unwrap();
-            static ref LAZY_ANCHORED_REGEX: FancyRegex = FancyRegex::new(r"^(.+?)\1+$").unwrap();
-        }
-
         let mut matches = Vec::new();
         let mut last_index = 0;
         let char_indexable_password = CharIndexableStr::from(password);
         let char_count = password.chars().count();
         while last_index < char_count {
             let token = char_indexable_password.char_index(last_index..char_count);
-            let greedy_matches = GREEDY_REGEX.captures(token).unwrap();
+            let chars: Vec<char> = token.chars().collect();
+            // Bookshelf (PATCHES.md): `repeat` stands for the regexes `(.+)\1+` (greedy) and
+            // `(.+?)\1+` (lazy), `shortest_unit` for `^(.+?)\1+$`.
+            let greedy_matches = repeat(&chars, true);
             if greedy_matches.is_none() {
                 break;
             }
-            let lazy_matches = LAZY_REGEX.captures(token).unwrap();
+            let lazy_matches = repeat(&chars, false);
             let greedy_matches = greedy_matches.unwrap();
             let lazy_matches = lazy_matches.unwrap();
             let m4tch;
-            let base_token = if greedy_matches.get(0).unwrap().as_str().chars().count()
-                > lazy_matches.get(0).unwrap().as_str().chars().count()
-            {
+            let base_token = if greedy_matches.len > lazy_matches.len {
                 // greedy beats lazy for 'aabaab'
                 //   greedy: [aabaab, aab]
                 //   lazy:   [aa,     a]
@@ -433,26 +426,19 @@ impl Matcher for RepeatMatch {
                 // aabaab in aabaabaabaab.
                 // run an anchored lazy match on greedy's repeated string
                 // to find the shortest repeated string
-                LAZY_ANCHORED_REGEX
-                    .captures(m4tch.get(0).unwrap().as_str())
-                    .unwrap()
-                    .unwrap()
-                    .get(1)
-                    .unwrap()
-                    .as_str()
-                    .to_string()
+                let whole = &chars[m4tch.start..m4tch.start + m4tch.len];
+                whole[..shortest_unit(whole)].iter().collect::<String>()
             } else {
                 // lazy beats greedy for 'aaaaa'
                 //   greedy: [aaaa,  aa]
                 //   lazy:   [aaaaa, a]
                 m4tch = lazy_matches;
-                m4tch.get(1).unwrap().as_str().to_string()
+                chars[m4tch.start..m4tch.start + m4tch.unit].iter().collect::<String>()
             };
 
-            let m = m4tch.get(0).unwrap();
             let (i, j) = (
-                last_index + token[..m.start()].chars().count(),
-                last_index + token[..m.end()].chars().count() - 1,
+                last_index + m4tch.start,
+                last_index + m4tch.start + m4tch.len - 1,
             );
             // recursively match and score the base string
             let base_analysis = super::scoring::most_guessable_match_sequence(
@@ -463,8 +449,7 @@ impl Matcher for RepeatMatch {
             let base_matches = base_analysis.sequence;
             let base_guesses = base_analysis.guesses;
             let pattern = MatchPattern::Repeat(RepeatPattern {
-                repeat_count: m4tch.get(0).unwrap().as_str().chars().count()
-                    / base_token.chars().count(),
+                repeat_count: m4tch.len / base_token.chars().count(),
                 base_token,
                 base_guesses,
                 base_matches,
@@ -473,13 +458,57 @@ impl Matcher for RepeatMatch {
                 pattern,
                 i,
                 j,
-                token: m4tch.get(0).unwrap().as_str().to_string(),
+                token: chars[m4tch.start..m4tch.start + m4tch.len].iter().collect(),
                 ..Match::default()
             });
             last_index = j + 1;
         }
         matches
     }
+}
+
+/// Where a run of repeats begins, how long its unit is and how long the whole run is, in
+/// characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Repeat {
+    start: usize,
+    unit: usize,
+    len: usize,
+}
+
+/// Bookshelf (PATCHES.md): what the backtracking regex `(.+)\1+` (`greedy`) or `(.+?)\1+`
+/// finds first in `chars`: the leftmost start that begins a repeat, there the longest
+/// (`greedy`) or shortest unit that is repeated at least once, and as many repeats of it as
+/// follow. As the regex's `.`, a unit holds no `\n`.
+fn repeat(chars: &[char], greedy: bool) -> Option<Repeat> {
+    for start in 0..chars.len() {
+        let rest = &chars[start..];
+        // The longest unit `.+` can take here, and still be followed by one copy.
+        let line = rest.iter().take_while(|&&c| c != '\n').count();
+        let longest = line.min(rest.len() / 2);
+        let repeated = |unit: &usize| rest[..*unit] == rest[*unit..2 * *unit];
+        let unit = if greedy {
+            (1..=longest).rev().find(repeated)
+        } else {
+            (1..=longest).find(repeated)
+        };
+        if let Some(unit) = unit {
+            let mut len = 2 * unit;
+            while len + unit <= rest.len() && rest[len..len + unit] == rest[..unit] {
+                len += unit;
+            }
+            return Some(Repeat { start, unit, len });
+        }
+    }
+    None
+}
+
+/// Bookshelf (PATCHES.md): the unit `^(.+?)\1+$` finds in `whole`, a run of repeats: the
+/// shortest prefix that `whole` repeats.
+fn shortest_unit(whole: &[char]) -> usize {
+    (1..whole.len())
+        .find(|&unit| whole.len() % unit == 0 && whole.chunks(unit).all(|chunk| chunk == &whole[..unit]))
+        .unwrap_or(whole.len())
 }
 
 const MAX_DELTA: i32 = 5;
@@ -566,39 +595,47 @@ struct RegexMatch {}
 impl Matcher for RegexMatch {
     fn get_matches(&self, password: &str, _user_inputs: &HashMap<String, usize>) -> Vec<Match> {
         let mut matches = Vec::new();
-        for (&name, regex) in REGEXES.iter() {
-            for capture in regex.captures_iter(password) {
-                let m = capture.get(0).unwrap();
-                let pattern = MatchPattern::Regex(RegexPattern {
-                    regex_name: name.to_owned(),
-                    regex_match: capture
-                        .iter()
-                        .map(|x| x.unwrap().as_str().to_string())
-                        .collect(),
-                });
-                let (i, j) = (
-                    password[..m.start()].chars().count(),
-                    password[..m.end()].chars().count() - 1,
-                );
-                matches.push(Match {
-                    pattern,
-                    token: m.as_str().to_string(),
-                    i,
-                    j,
-                    ..Match::default()
-                });
-            }
+        // Bookshelf (PATCHES.md): upstream's only regex here, "recent_year"
+        // `19[0-9]{2}|20[0-9]{2}`, found as the regex finds it: leftmost first, no overlaps.
+        let name = "recent_year";
+        for (start, end) in recent_years(password) {
+            let token = &password[start..end];
+            let pattern = MatchPattern::Regex(RegexPattern {
+                regex_name: name.to_owned(),
+                regex_match: vec![token.to_string()],
+            });
+            let (i, j) = (
+                password[..start].chars().count(),
+                password[..end].chars().count() - 1,
+            );
+            matches.push(Match {
+                pattern,
+                token: token.to_string(),
+                i,
+                j,
+                ..Match::default()
+            });
         }
         matches
     }
 }
 
-lazy_static! {
-    static ref REGEXES: HashMap<&'static str, Regex> = {
-        let mut table = HashMap::with_capacity(1);
-        table.insert("recent_year", Regex::new(r"19[0-9]{2}|20[0-9]{2}").unwrap());
-        table
-    };
+/// Bookshelf (PATCHES.md): the byte ranges the regex `19[0-9]{2}|20[0-9]{2}` matches in
+/// `password`, leftmost first and without overlaps (all ASCII, so on character boundaries).
+fn recent_years(password: &str) -> Vec<(usize, usize)> {
+    let bytes = password.as_bytes();
+    let mut found = Vec::new();
+    let mut start = 0;
+    while start + 4 <= bytes.len() {
+        let window = &bytes[start..start + 4];
+        if matches!(&window[..2], b"19" | b"20") && window[2..].iter().all(u8::is_ascii_digit) {
+            found.push((start, start + 4));
+            start += 4;
+        } else {
+            start += 1;
+        }
+    }
+    found
 }
 
 /// a "date" is recognized as:
@@ -637,7 +674,7 @@ impl Matcher for DateMatch {
                     break;
                 }
                 let token_str = char_indexable.char_index(i..j + 1);
-                if !MAYBE_DATE_NO_SEPARATOR_REGEX.is_match(token_str) {
+                if !maybe_date_without_separator(token_str) {
                     continue;
                 }
                 let token = CharIndexableStr::from(token_str);
@@ -690,7 +727,7 @@ impl Matcher for DateMatch {
                     }
                     let token = char_indexable.char_index(i..j + 1);
                     let (ymd, separator) = {
-                        let captures = MAYBE_DATE_WITH_SEPARATOR_REGEX.captures(token);
+                        let captures = maybe_date_with_separators(token);
                         if captures.is_none() {
                             continue;
                         }
@@ -847,8 +884,32 @@ lazy_static! {
         table.insert(8, vec![(2, 4), (4, 6)]);
         table
     };
-    static ref MAYBE_DATE_NO_SEPARATOR_REGEX: Regex = Regex::new(r"^[0-9]{4,8}$").unwrap();
-    static ref MAYBE_DATE_WITH_SEPARATOR_REGEX: Regex = Regex::new(r"^([0-9]{1,4})([\s/\\_.-])([0-9]{1,2})([\s/\\_.-])([0-9]{1,4})$").unwrap();
+}
+
+/// Bookshelf (PATCHES.md): whether the regex `^[0-9]{4,8}$` matches.
+fn maybe_date_without_separator(token: &str) -> bool {
+    (4..=8).contains(&token.len()) && token.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Bookshelf (PATCHES.md): the whole match and the five groups of the regex
+/// `^([0-9]{1,4})([\s/\\_.-])([0-9]{1,2})([\s/\\_.-])([0-9]{1,4})$`, whose `\s` is Unicode's
+/// White_Space, as `char::is_whitespace`. No separator is a digit, so each run of digits is
+/// taken whole, as the regex must.
+fn maybe_date_with_separators(token: &str) -> Option<[&str; 6]> {
+    fn digits(s: &str, most: usize) -> Option<(&str, &str)> {
+        let n = s.bytes().take_while(u8::is_ascii_digit).count();
+        (1..=most).contains(&n).then(|| s.split_at(n))
+    }
+    fn separator(s: &str) -> Option<(&str, &str)> {
+        let c = s.chars().next()?;
+        (c.is_whitespace() || matches!(c, '/' | '\\' | '_' | '.' | '-')).then(|| s.split_at(c.len_utf8()))
+    }
+    let (first, rest) = digits(token, 4)?;
+    let (separator1, rest) = separator(rest)?;
+    let (second, rest) = digits(rest, 2)?;
+    let (separator2, rest) = separator(rest)?;
+    let (third, rest) = digits(rest, 4)?;
+    rest.is_empty().then_some([token, first, separator1, second, separator2, third])
 }
 
 #[cfg(test)]
@@ -1591,6 +1652,122 @@ mod tests {
             assert!(matches
                 .iter()
                 .any(|m| m.pattern.variant() == pattern_name && m.i == i && m.j == j));
+        }
+    }
+}
+
+/// Bookshelf (PATCHES.md): the hand-written matchers against the regexes they replace.
+#[cfg(test)]
+mod regex_equivalence {
+    use super::{maybe_date_with_separators, maybe_date_without_separator, recent_years, repeat, shortest_unit};
+    use fancy_regex::Regex as FancyRegex;
+    use quickcheck::{quickcheck, TestResult};
+    use regex::Regex;
+
+    /// Every string of up to `max_len` characters over `alphabet`.
+    fn strings(alphabet: &[char], max_len: usize) -> Vec<String> {
+        let mut all = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..max_len {
+            last = last
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+            all.extend(last.iter().cloned());
+        }
+        all
+    }
+
+    fn char_offset(s: &str, byte: usize) -> usize {
+        s[..byte].chars().count()
+    }
+
+    fn check_repeat(s: &str) {
+        let greedy = FancyRegex::new(r"(.+)\1+").unwrap();
+        let lazy = FancyRegex::new(r"(.+?)\1+").unwrap();
+        let anchored = FancyRegex::new(r"^(.+?)\1+$").unwrap();
+        let chars: Vec<char> = s.chars().collect();
+        for (regex, is_greedy) in [(&greedy, true), (&lazy, false)] {
+            let expected = regex.captures(s).unwrap().map(|c| {
+                let (whole, unit) = (c.get(0).unwrap(), c.get(1).unwrap());
+                (
+                    char_offset(s, whole.start()),
+                    unit.as_str().chars().count(),
+                    whole.as_str().chars().count(),
+                )
+            });
+            let actual = repeat(&chars, is_greedy).map(|r| (r.start, r.unit, r.len));
+            assert_eq!(actual, expected, "{s:?} greedy={is_greedy}");
+            if let Some((start, _, len)) = actual {
+                let whole: String = chars[start..start + len].iter().collect();
+                let unit = anchored.captures(&whole).unwrap().unwrap().get(1).unwrap().as_str().chars().count();
+                let whole: Vec<char> = whole.chars().collect();
+                assert_eq!(shortest_unit(&whole), unit, "{s:?}");
+            }
+        }
+    }
+
+    fn check_recent_years(s: &str) {
+        let regex = Regex::new(r"19[0-9]{2}|20[0-9]{2}").unwrap();
+        let expected: Vec<(usize, usize)> = regex.find_iter(s).map(|m| (m.start(), m.end())).collect();
+        assert_eq!(recent_years(s), expected, "{s:?}");
+    }
+
+    fn check_dates(s: &str) {
+        let plain = Regex::new(r"^[0-9]{4,8}$").unwrap();
+        assert_eq!(maybe_date_without_separator(s), plain.is_match(s), "{s:?}");
+        let separated = Regex::new(r"^([0-9]{1,4})([\s/\\_.-])([0-9]{1,2})([\s/\\_.-])([0-9]{1,4})$").unwrap();
+        let expected = separated
+            .captures(s)
+            .map(|c| (0..6).map(|i| c.get(i).unwrap().as_str().to_owned()).collect::<Vec<_>>());
+        let actual = maybe_date_with_separators(s).map(|groups| groups.iter().map(|g| (*g).to_owned()).collect());
+        assert_eq!(actual, expected, "{s:?}");
+    }
+
+    #[test]
+    fn repeats_as_the_regexes_find_them() {
+        for s in strings(&['a', 'b', '\n', 'é'], 7) {
+            check_repeat(&s);
+        }
+        for s in ["aabaab", "aabaabaabaab", "aaaaa", "abcabcabcd", "xyzxyzxyzxyz12", "ab\nab\nab\n", "🔑🔑🔑"] {
+            check_repeat(s);
+        }
+    }
+
+    #[test]
+    fn recent_years_as_the_regex_finds_them() {
+        for s in strings(&['1', '2', '9', '0', 'x', 'é'], 7) {
+            check_recent_years(&s);
+        }
+    }
+
+    #[test]
+    fn dates_as_the_regexes_find_them() {
+        for s in strings(&['1', '0', '/', ' ', '\u{3000}', 'a'], 7) {
+            check_dates(&s);
+        }
+        for s in ["12/05/1987", "1987-05-12", "5.12.87", "1\\1\\91", "11_11_1991", "12\u{a0}05\u{a0}1987", "123456789"] {
+            check_dates(s);
+        }
+    }
+
+    #[test]
+    fn white_space_is_the_regex_s() {
+        let regex = Regex::new(r"^\s$").unwrap();
+        for c in (0..=0x10ffff).filter_map(char::from_u32) {
+            assert_eq!(c.is_whitespace(), regex.is_match(c.encode_utf8(&mut [0; 4])), "{c:?}");
+        }
+    }
+
+    quickcheck! {
+        fn random_strings_as_the_regexes_find_them(s: String) -> TestResult {
+            if s.chars().count() > 40 {
+                return TestResult::discard();
+            }
+            check_repeat(&s);
+            check_recent_years(&s);
+            check_dates(&s);
+            TestResult::passed()
         }
     }
 }
