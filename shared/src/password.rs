@@ -97,7 +97,26 @@ fn verify_phc(secret: &str, parsed: &PasswordHash<'_>) -> bool {
         (true, Some(salt), Some(expected)) => {
             argon2id(secret.as_bytes(), salt).ok().and_then(|raw| Output::new(&raw).ok()) == Some(expected)
         }
-        _ => hasher().verify_password(secret.as_bytes(), parsed).is_ok(),
+        _ => {
+            let matches = hasher().verify_password(secret.as_bytes(), parsed).is_ok();
+            release_one_off_memory();
+            matches
+        }
+    }
+}
+
+/// Hands the freed pages of a one-off hash buffer (an imported scheme's, or argon2 with other
+/// parameters than ours: up to 256 MiB of scrypt or argon2 state, once per user) back to the
+/// system. glibc raises its mmap threshold after a large free, so without this such a buffer
+/// would stay resident in the worker thread's heap arena for the life of the process — one per
+/// arena — and memory would depend on an allocator environment variable to stay bounded.
+fn release_one_off_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    #[allow(unsafe_code)]
+    // SAFETY: malloc_trim only returns free memory of glibc's heaps to the kernel; it takes no
+    // pointer and is thread-safe.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 
@@ -147,6 +166,7 @@ pub async fn verify(password: &str, stored: Option<&str>) -> Result<Verdict, Err
         },
         Some(Stored::Legacy(legacy)) => {
             let matches = legacy_hash::verify(&secret, &legacy);
+            release_one_off_memory();
             Verdict { matches, needs_rehash: matches }
         }
         Some(Stored::Refused(_)) | None => dummy(&secret),
