@@ -64,6 +64,13 @@ impl KeySource {
     }
 }
 
+/// Per-service endpoint overrides of the deployed clients (`AWS_ENDPOINT_URL_<SERVICE>`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServiceEndpoints {
+    pub dynamodb: Option<String>,
+    pub secrets_manager: Option<String>,
+}
+
 /// App-level limits; every number is configuration (`RATE_LIMIT_<ROUTE>_PER_MINUTE`,
 /// `LOGIN_LOCKOUT_*`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,6 +93,18 @@ pub struct Config {
     /// `AWS_REGION` (set by Lambda; `AWS_DEFAULT_REGION` also read): required unless
     /// `DYNAMODB_ENDPOINT` points at a local database.
     pub aws_region: Option<String>,
+    /// `AWS_ENDPOINT_URL_DYNAMODB` and `AWS_ENDPOINT_URL_SECRETS_MANAGER` (the AWS SDKs' own
+    /// names for a service's endpoint): where the deployed code path sends its calls. Unset in
+    /// AWS. Unlike `DYNAMODB_ENDPOINT` (DynamoDB Local with fixed credentials), everything else
+    /// stays as deployed — the region, the credentials from the environment, SigV4 and TLS
+    /// through [`crate::sdk_http`] — so `make bench` can time a Lambda-like cold start against
+    /// local TLS endpoints.
+    pub endpoints: ServiceEndpoints,
+    /// `INIT_WARMUP` (true): whether a cold start reads its signing keys and opens its DynamoDB
+    /// connection concurrently during init, so the first request finds a live TLS connection
+    /// ([`crate::state::AppState::from_config`]). `false` leaves the connection to the first
+    /// request, as a naive function does (`make bench` measures both).
+    pub init_warmup: bool,
     pub jwt_issuer: String,
     pub jwt_audience: String,
     pub jwt_algorithm: JwtAlgorithm,
@@ -244,6 +263,14 @@ impl Config {
             table_name: get("TABLE_NAME").ok_or_else(|| invalid("TABLE_NAME", "required"))?,
             dynamodb_endpoint: get("DYNAMODB_ENDPOINT"),
             aws_region: get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION")),
+            endpoints: ServiceEndpoints {
+                dynamodb: endpoint_url(get("AWS_ENDPOINT_URL_DYNAMODB"), "AWS_ENDPOINT_URL_DYNAMODB")?,
+                secrets_manager: endpoint_url(
+                    get("AWS_ENDPOINT_URL_SECRETS_MANAGER"),
+                    "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+                )?,
+            },
+            init_warmup: read.flag("INIT_WARMUP", true)?,
             jwt_issuer: get("JWT_ISSUER").unwrap_or_else(|| "bookshelf-auth".to_owned()),
             jwt_audience: get("JWT_AUDIENCE").unwrap_or_else(|| "bookshelf-apps".to_owned()),
             jwt_algorithm,
@@ -350,6 +377,17 @@ fn list(value: Option<String>, default: &str) -> Vec<String> {
         .collect()
 }
 
+/// An endpoint override as the SDK takes it: an absolute http(s) URL without a trailing slash.
+fn endpoint_url(value: Option<String>, name: &'static str) -> Result<Option<String>, ConfigError> {
+    match value {
+        None => Ok(None),
+        Some(url) if url.starts_with("https://") || url.starts_with("http://") => {
+            Ok(Some(url.trim_end_matches('/').to_owned()))
+        }
+        Some(_) => Err(invalid(name, "expected an http(s) URL")),
+    }
+}
+
 fn is_secret_arn(value: &str) -> bool {
     let parts: Vec<&str> = value.split(':').collect();
     parts.len() >= 7 && parts[0] == "arn" && parts[2] == "secretsmanager" && parts[5] == "secret"
@@ -433,6 +471,37 @@ mod tests {
         let local =
             [("TABLE_NAME", "t"), ("JWT_KEYS_FILE", "/tmp/k.json"), ("DYNAMODB_ENDPOINT", "http://127.0.0.1:8000")];
         assert_eq!(config(&local).expect("local").aws_region, None);
+    }
+
+    #[test]
+    fn endpoint_overrides_take_the_sdks_names_and_keep_the_deployed_path() {
+        let c = config(BASE).expect("valid");
+        assert_eq!(c.endpoints, ServiceEndpoints::default());
+        assert!(c.init_warmup, "warm-up is on unless switched off");
+        let mut pairs = BASE.to_vec();
+        pairs.push(("AWS_ENDPOINT_URL_DYNAMODB", "https://localhost:8443/"));
+        pairs.push(("AWS_ENDPOINT_URL_SECRETS_MANAGER", "https://127.0.0.1:9443"));
+        pairs.push(("INIT_WARMUP", "false"));
+        let c = config(&pairs).expect("valid");
+        assert_eq!(c.endpoints.dynamodb.as_deref(), Some("https://localhost:8443"));
+        assert_eq!(c.endpoints.secrets_manager.as_deref(), Some("https://127.0.0.1:9443"));
+        assert_eq!(c.dynamodb_endpoint, None, "not the DynamoDB Local path");
+        assert!(!c.init_warmup);
+        // The deployed path still needs its region.
+        let no_region = [("TABLE_NAME", "t"), ("JWT_KEYS_FILE", "/k"), ("AWS_ENDPOINT_URL_DYNAMODB", "https://x")];
+        assert_eq!(config(&no_region).expect_err("no region").name, "AWS_REGION");
+    }
+
+    #[test]
+    fn an_endpoint_override_that_is_not_a_url_names_its_variable() {
+        for name in ["AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SECRETS_MANAGER"] {
+            let mut pairs = BASE.to_vec();
+            pairs.push((name, "localhost:8443"));
+            assert_eq!(config(&pairs).expect_err("no scheme").name, name);
+        }
+        let mut pairs = BASE.to_vec();
+        pairs.push(("INIT_WARMUP", "maybe"));
+        assert_eq!(config(&pairs).expect_err("flag").name, "INIT_WARMUP");
     }
 
     #[test]

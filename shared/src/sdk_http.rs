@@ -13,6 +13,7 @@
 
 use std::error::Error as StdError;
 use std::fmt;
+use std::path::Path;
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use std::time::Duration;
 
@@ -116,9 +117,38 @@ pub fn tls_config(roots: RootCertStore) -> Result<ClientConfig, rustls::Error> {
         .with_no_client_auth())
 }
 
-/// The system's root certificates (`SSL_CERT_FILE`, or the distribution's bundle).
+/// The system's root certificates: `SSL_CERT_FILE` and `SSL_CERT_DIR` when set (as
+/// rustls-native-certs reads them), else the distribution's bundle file alone.
+///
+/// Without those variables — a Lambda sets neither — rustls-native-certs reads the bundle *and*
+/// every file of the certificate directories OpenSSL would search (`/etc/ssl/certs`,
+/// `/etc/pki/tls/certs`), which hold the same roots again (one file per root on Debian, a
+/// second bundle on Amazon Linux 2023): each root parsed twice at every cold start, where a
+/// millisecond of CPU is ≈ 14 ms of wall time at 128 MB. The bundle alone holds them all.
 pub fn native_roots() -> RootCertStore {
-    let found = rustls_native_certs::load_native_certs();
+    let explicit = std::env::var_os("SSL_CERT_FILE").is_some() || std::env::var_os("SSL_CERT_DIR").is_some();
+    match BUNDLES.iter().map(Path::new).find(|bundle| !explicit && bundle.is_file()) {
+        Some(bundle) => roots_from(Some(bundle), None),
+        None => roots_of(rustls_native_certs::load_native_certs()),
+    }
+}
+
+/// Root bundles, as openssl-probe knows them: Amazon Linux 2023 (Lambda's `provided.al2023`),
+/// Fedora and RHEL; Debian, Ubuntu and Alpine; openSUSE.
+const BUNDLES: &[&str] = &[
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/ssl/ca-bundle.pem",
+    "/etc/ssl/cert.pem",
+];
+
+/// The roots of a PEM bundle `file` and of the PEM files in `dir` (`make bench` times both).
+pub fn roots_from(file: Option<&Path>, dir: Option<&Path>) -> RootCertStore {
+    roots_of(rustls_native_certs::load_certs_from_paths(file, dir))
+}
+
+fn roots_of(found: rustls_native_certs::CertificateResult) -> RootCertStore {
     if !found.errors.is_empty() {
         tracing::warn!(errors = found.errors.len(), "some root certificates could not be read");
     }
@@ -393,6 +423,22 @@ mod tests {
         let text = format!("{:?}", aws_sdk_dynamodb::error::DisplayErrorContext(&error));
         assert!(text.contains("InvalidCertificate"), "{text}");
         assert!(seen.lock().unwrap().is_empty(), "no request reached the server");
+    }
+
+    #[tokio::test]
+    async fn the_init_warm_up_opens_the_connection_the_first_request_uses() {
+        let pki = pki(&rcgen::PKCS_ECDSA_P256_SHA256);
+        let (port, seen) = server(&pki, &[&rustls::version::TLS13]).await;
+        let store = crate::store::Store::from_client(dynamodb(port, pki.ca.clone()), "t".to_owned());
+        store.warm_up().await.unwrap();
+        assert_eq!(seen.lock().unwrap().len(), 1, "the warm-up connected");
+        // Between init and the first event the runtime polls the Runtime API; a few turns of
+        // the scheduler stand for that here, while the connection goes back to the pool.
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        store.client().list_tables().send().await.unwrap();
+        assert_eq!(seen.lock().unwrap().len(), 1, "the first request found the warm-up's connection");
     }
 
     #[test]

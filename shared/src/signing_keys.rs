@@ -48,9 +48,12 @@ fn shape_error(error: &serde_json::Error) -> KeyError {
 
 /// The Secrets Manager client of a cold start, with the short timeouts and few retries of
 /// [`crate::aws::sdk_config_in`]: a function that cannot read its keys fails start-up within
-/// seconds instead of hanging.
-pub fn secrets_client(sdk: &aws_config::SdkConfig) -> aws_sdk_secretsmanager::Client {
-    aws_sdk_secretsmanager::Client::new(sdk)
+/// seconds instead of hanging. `endpoint` is `AWS_ENDPOINT_URL_SECRETS_MANAGER` (unset in AWS:
+/// the region's endpoint).
+pub fn secrets_client(sdk: &aws_config::SdkConfig, endpoint: Option<&str>) -> aws_sdk_secretsmanager::Client {
+    let mut config = aws_sdk_secretsmanager::config::Builder::from(sdk);
+    config.set_endpoint_url(endpoint.map(str::to_owned));
+    aws_sdk_secretsmanager::Client::from_conf(config.build())
 }
 
 /// The key document stored in the secret `secret_id` (its current version). Errors name the

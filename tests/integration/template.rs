@@ -500,6 +500,30 @@ fn only_the_admin_listing_may_query_the_users_index_and_only_that_index() {
 }
 
 #[test]
+fn a_function_that_opens_its_database_connection_at_init_may_make_the_warm_up_read() {
+    // `Store::warm_up` is a GetItem; a function whose routes never touch the table neither
+    // warms up nor holds any DynamoDB grant.
+    let doc = template();
+    for (id, function) in functions(&doc) {
+        let binary = binary_of(&id);
+        let warms = match binary.as_str() {
+            "authorizer" => true,
+            "fallback" => false,
+            "example-app" | "signing-keys" => continue, // no AppState
+            _ => {
+                ROUTES.iter().filter(|r| r.function == binary).any(|r| bookshelf::edge::lambda::uses_database(r.route))
+            }
+        };
+        let grants = dynamodb_grants(&function);
+        if warms {
+            assert!(grants.contains(&("dynamodb:GetItem".to_owned(), "AuthTable.Arn".to_owned())), "{id}");
+        } else {
+            assert!(grants.is_empty(), "{id} never uses the table");
+        }
+    }
+}
+
+#[test]
 fn the_local_server_emulates_the_templates_usage_plan() {
     let parameters = &template()["Parameters"];
     assert_eq!(parameters["ApiRateLimit"]["Default"], json!(bookshelf_local::server::USAGE_PLAN_RATE));

@@ -6,8 +6,9 @@ use lambda_runtime::{service_fn, LambdaEvent};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     bookshelf::logging::init();
-    let client =
-        bookshelf::signing_keys::secrets_client(&bookshelf::aws::sdk_config_in(bookshelf::aws::lambda_region()));
+    let sdk = bookshelf::aws::sdk_config_in(bookshelf::aws::lambda_region());
+    let endpoint = std::env::var("AWS_ENDPOINT_URL_SECRETS_MANAGER").ok();
+    let client = bookshelf::signing_keys::secrets_client(&sdk, endpoint.as_deref());
     let responder = signing_keys::Responder::new()?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| {
         let (client, responder) = (&client, &responder);

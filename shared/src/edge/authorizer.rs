@@ -151,7 +151,8 @@ pub fn gateway_body(status: u16) -> Value {
 /// The authorizer function's whole `main`: logging, state built once, then the runtime loop.
 pub async fn serve() -> Result<(), lambda_http::Error> {
     crate::logging::init();
-    let state = Arc::new(AppState::from_config(Config::from_env()?).await?);
+    // Every call reads the session and the user: the connection is opened during init.
+    let state = Arc::new(AppState::for_lambda(Config::from_env()?, true).await?);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<ApiGatewayCustomAuthorizerRequestTypeRequest>| {
         let state = Arc::clone(&state);
         async move {

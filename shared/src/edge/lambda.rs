@@ -32,7 +32,8 @@ pub async fn serve(routes: &'static [(Route, Handler)]) -> Result<(), lambda_htt
     crate::logging::init();
     let config = Config::from_env()?;
     crate::routes::check_profiles(config.profiles)?;
-    let state = Arc::new(AppState::from_config(config).await?);
+    let uses_database = routes.iter().any(|(route, _)| uses_database(*route));
+    let state = Arc::new(AppState::for_lambda(config, uses_database).await?);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<ApiGatewayProxyRequest>| {
         let state = Arc::clone(&state);
         async move {
@@ -41,6 +42,13 @@ pub async fn serve(routes: &'static [(Route, Handler)]) -> Result<(), lambda_htt
         }
     }))
     .await
+}
+
+/// Whether a route reads or writes the table, so its function opens its DynamoDB connection
+/// during init ([`AppState::for_lambda`]): all but the public documents and the fallback.
+/// `tests/integration/template.rs` holds the template's grants to it.
+pub fn uses_database(route: Route) -> bool {
+    !matches!(route, Route::Jwks | Route::OpenidConfiguration | Route::Fallback)
 }
 
 /// The route of `routes` an event is for. API Gateway names the template path it matched

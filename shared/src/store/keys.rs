@@ -12,6 +12,7 @@
 //! | rate window         | `RATE#<route>#<ip>` | window start (s)   | end of window      |
 //! | login back-off      | `LOGIN#<sha256(id)>`| `STATE`            | a day (30 once disabled) |
 //! | one-time token      | `USER#<user id>`    | `TOKEN#verify`/`#reset` | token or send window |
+//! | (never written)     | `WARMUP`            | `WARMUP`           | –                  |
 //!
 //! Sessions and one-time tokens live in their user's partition, so listing or ending all of
 //! a user's sessions is one strongly consistent `Query`, and `/me` fetches user and session
@@ -118,6 +119,12 @@ pub fn login_backoff(identifier_claim: &str) -> String {
 
 pub(super) fn login_state(login_pk: impl Into<String>) -> Key {
     Key::new(login_pk, LOGIN_STATE)
+}
+
+/// The key a cold start's warm-up reads ([`super::Store::warm_up`]): no item has it, since no
+/// write names it.
+pub(super) fn warm_up() -> Key {
+    Key::new("WARMUP", "WARMUP")
 }
 
 /// The counter of one route's requests from one IP in the window starting at

@@ -219,15 +219,39 @@ impl Store {
                     .build();
                 Client::from_conf(conf)
             }
+            // As deployed; `AWS_ENDPOINT_URL_DYNAMODB` only changes where the calls go.
             None => {
-                let conf = aws_sdk_dynamodb::config::Builder::from(&crate::aws::sdk_config(config))
-                    .timeout_config(timeouts)
-                    .retry_config(retries)
-                    .build();
-                Client::from_conf(conf)
+                let mut conf = aws_sdk_dynamodb::config::Builder::from(&crate::aws::sdk_config(config));
+                conf.set_endpoint_url(config.endpoints.dynamodb.clone());
+                Client::from_conf(conf.timeout_config(timeouts).retry_config(retries).build())
             }
         };
         Store { client, table: config.table_name.clone() }
+    }
+
+    /// Opens the connection the first request will use, during a cold start's init: one
+    /// eventually consistent `GetItem` of a key no item has ([`keys::warm_up`]), which every
+    /// function that reads or writes the table may make (`tests/integration/template.rs`).
+    /// Any answer, even an error, leaves a live TLS connection in this client's pool; only a
+    /// failure to reach the database is returned, and it is the caller's to log: one attempt,
+    /// no retries, so a database that is down delays init by at most the attempt timeout and
+    /// the first request still answers 503 as it would have.
+    pub async fn warm_up(&self) -> Result<(), StoreError> {
+        let once = aws_sdk_dynamodb::config::Builder::default().retry_config(RetryConfig::disabled());
+        let result = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(keys::warm_up().into_attributes()))
+            .projection_expression("pk")
+            .customize()
+            .config_override(once)
+            .send()
+            .await;
+        match result {
+            Ok(_) | Err(SdkError::ServiceError(_)) => Ok(()),
+            Err(error) => Err(classify(error)),
+        }
     }
 
     pub fn client(&self) -> &Client {
