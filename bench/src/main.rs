@@ -8,13 +8,16 @@
 //!   the database calls (measured by an SDK interceptor, which also counts round trips) and
 //!   outside them, p50/p99 over 1,000 calls; and the bare argon2 verify for comparison;
 //! - peak RSS of each function after 20 warm invocations;
-//! - load on the release local server over loopback at fixed concurrency.
+//! - load on the release local server over loopback at fixed concurrency;
+//! - the Lambda-like cold start (`lambda_like.rs`): each function under the CPU share of its
+//!   `MemorySize`, over TLS to DynamoDB and a Secrets Manager endpoint (`BENCH_SKIP=lambda`).
 //!
 //! Prints one table, writes `bench/results.json` and `bench/chart.svg`, and refreshes the
 //! README's table between its `bench:start`/`bench:end` markers.
 
 #![allow(clippy::unwrap_used)] // a measuring tool: a failed unwrap is a failed run, said loudly
 
+mod lambda_like;
 mod probe;
 mod runtime_api;
 
@@ -511,71 +514,122 @@ fn peak_rss_mb(pid: u32) -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
+/// How one function process is started: `vars` over the bench's own environment (or, `clean`,
+/// over none, as Lambda starts a bootstrap), the memory it is told it has, and for a
+/// Lambda-like start the CPU cgroup it runs in from its first instruction.
+struct StartOptions<'a> {
+    vars: Vec<(&'static str, String)>,
+    clean: bool,
+    memory_mb: u32,
+    cgroup: Option<&'a lambda_like::Cgroup>,
+    /// A command the binary runs under (`BENCH_LAMBDA_WRAP`, e.g. `strace -f -tt -o FILE`).
+    wrapper: Vec<String>,
+}
+
+impl StartOptions<'_> {
+    /// The plain cold start of the first table: DynamoDB Local, keys inline, no CPU limit.
+    fn plain(env: &Env) -> Self {
+        StartOptions { vars: env.vars(), clean: false, memory_mb: 128, cgroup: None, wrapper: Vec::new() }
+    }
+}
+
+/// What one start measured, from process start.
+struct Start {
+    init_ms: f64,
+    first_response_ms: f64,
+    status: u16,
+    peak_rss_mb: f64,
+    /// CPU time of all the process's threads when its first response arrived.
+    cpu_ms: f64,
+}
+
 async fn start_once(
     binary: &Path,
-    env: &Env,
     function: &str,
     event: Vec<u8>,
     invocations: usize,
-) -> (f64, f64, u16, f64) {
+    options: &StartOptions<'_>,
+) -> Start {
     let mut emulator = runtime_api::Emulator::start(event, invocations).await.unwrap();
-    let started = Instant::now();
-    let mut child = tokio::process::Command::new(binary)
-        .envs(env.vars())
+    let mut command = match options.wrapper.split_first() {
+        Some((program, args)) => {
+            let mut command = tokio::process::Command::new(program);
+            command.args(args).arg(binary);
+            command
+        }
+        None => tokio::process::Command::new(binary),
+    };
+    if options.clean {
+        command.env_clear().env("PATH", "/usr/local/bin:/usr/bin:/bin");
+    }
+    if let Some(cgroup) = options.cgroup {
+        cgroup.enter_before_exec(&mut command);
+    }
+    command
+        .envs(options.vars.iter().cloned())
         .env("AWS_LAMBDA_RUNTIME_API", emulator.addr.to_string())
         .env("AWS_LAMBDA_FUNCTION_NAME", function)
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", options.memory_mb.to_string())
         .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{function}"))
         .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
         .env("AWS_REGION", "us-east-1")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut first = None;
+        .kill_on_drop(true);
+    let started = Instant::now();
+    let mut child = command.spawn().unwrap();
+    let (mut first, mut cpu_ms) = (None, f64::NAN);
     for _ in 0..invocations {
         match tokio::time::timeout(Duration::from_secs(20), emulator.responses.recv()).await {
             Ok(Some(response)) => {
+                if first.is_none() {
+                    cpu_ms = child.id().map_or(f64::NAN, lambda_like::cpu_ms);
+                }
                 first.get_or_insert(response);
             }
             _ => panic!("{function}: no response from the function"),
         }
     }
-    let rss = child.id().map_or(f64::NAN, peak_rss_mb);
+    let peak_rss_mb = child.id().map_or(f64::NAN, peak_rss_mb);
     let _ = child.kill().await;
-    let init = emulator.first_poll.lock().unwrap().map_or(f64::NAN, |at| ms(at - started));
+    let init_ms = emulator.first_poll.lock().unwrap().map_or(f64::NAN, |at| ms(at - started));
     let (at, status) = first.unwrap();
-    (init, ms(at - started), status, rss)
+    Start { init_ms, first_response_ms: ms(at - started), status, peak_rss_mb, cpu_ms }
 }
 
 fn size_mb(path: &Path) -> Option<f64> {
     std::fs::metadata(path).ok().map(|m| m.len() as f64 / 1_048_576.0)
 }
 
-async fn cold(env: &Env) -> Vec<Cold> {
-    let state = Arc::new(env.state().await);
-    let release = root().join("target/release");
+/// The functions whose cold starts are measured: every native route's, then the fallback, the
+/// authorizer and the example app.
+fn cold_functions() -> Vec<&'static str> {
     let mut functions: Vec<&str> =
         ROUTES.iter().filter(|r| r.profile == Profile::Bookshelf).map(|r| r.function).collect();
     functions.extend(["fallback", "authorizer", "example-app"]);
+    functions
+}
+
+async fn cold(env: &Env) -> Vec<Cold> {
+    let state = Arc::new(env.state().await);
+    let release = root().join("target/release");
     let mut results = Vec::new();
-    for function in functions {
+    for function in cold_functions() {
         let binary = release.join(function);
         let (mut inits, mut firsts, mut status) = (Vec::new(), Vec::new(), 0);
         for _ in 0..COLD_STARTS {
             let event = scenario(&state, function).await;
-            let (init, first, s, _) = start_once(&binary, env, function, event, 1).await;
-            inits.push(init);
-            firsts.push(first);
-            status = s;
+            let start = start_once(&binary, function, event, 1, &StartOptions::plain(env)).await;
+            inits.push(start.init_ms);
+            firsts.push(start.first_response_ms);
+            status = start.status;
         }
         inits.sort_by(|a, b| a.total_cmp(b));
         firsts.sort_by(|a, b| a.total_cmp(b));
         let event = scenario(&state, function).await;
-        let (_, _, _, rss) = start_once(&binary, env, function, event, RSS_INVOCATIONS).await;
+        let rss = start_once(&binary, function, event, RSS_INVOCATIONS, &StartOptions::plain(env)).await.peak_rss_mb;
         let cold = Cold {
             function: function.to_owned(),
             init_ms: percentile(&inits, 50.0),
@@ -1196,6 +1250,7 @@ async fn main() {
     let floors = if skip("load") { None } else { Some(argon2_floors().await) };
     let import = if skip("import") { None } else { Some(import(&state).await) };
     let legacy = if skip("legacy") { Vec::new() } else { legacy().await };
+    let lambda = if skip("lambda") { None } else { Some(lambda_like::run(&env, &cold_functions()).await) };
 
     let mut table = table(&cold, &warm, anchors, &load);
     if let (Some(floors), Some(memory)) = (floors, memory) {
@@ -1213,6 +1268,9 @@ async fn main() {
             table.push_str(&format!("| {} | {:.0} | {:.0} |\n", l.scheme, l.cpu_ms, l.wall_ms));
         }
     }
+    if let Some(report) = &lambda {
+        table.push_str(&lambda_like::table(report));
+    }
     println!("{table}");
     let json = json!({
         "legacy": legacy,
@@ -1224,6 +1282,7 @@ async fn main() {
         "argon2_floors": floors,
         "server_memory": memory,
         "import": import,
+        "lambda_cold": lambda,
     });
     let dir = root.join("bench");
     std::fs::write(dir.join("results.json"), serde_json::to_string_pretty(&json).unwrap()).unwrap();
