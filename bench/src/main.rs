@@ -84,8 +84,6 @@ impl Env {
             ("MAIL_OUTBOX_DIR", self.outbox.display().to_string()),
             ("APP_BASE_URL", "https://books.example.com".into()),
             ("RUST_LOG", "warn".into()),
-            // As template.yaml's Globals set it for every function (see the comment there).
-            ("MALLOC_MMAP_THRESHOLD_", "4194304".into()),
         ]
     }
 
@@ -1249,7 +1247,11 @@ async fn main() {
     };
     let floors = if skip("load") { None } else { Some(argon2_floors().await) };
     let import = if skip("import") { None } else { Some(import(&state).await) };
+    // Resident memory of this process around the legacy verifies (scrypt, argon2 up to
+    // 100 MiB, bcrypt, PBKDF2): their one-off buffers must not stay behind.
+    let rss_before_legacy = rss_mb(std::process::id());
     let legacy = if skip("legacy") { Vec::new() } else { legacy().await };
+    let rss_after_legacy = rss_mb(std::process::id());
     let lambda = if skip("lambda") { None } else { Some(lambda_like::run(&env, &cold_functions()).await) };
 
     let mut table = table(&cold, &warm, anchors, &load);
@@ -1267,6 +1269,9 @@ async fn main() {
         for l in &legacy {
             table.push_str(&format!("| {} | {:.0} | {:.0} |\n", l.scheme, l.cpu_ms, l.wall_ms));
         }
+        table.push_str(&format!(
+            "\nResident memory of the bench process before and after those verifies: {rss_before_legacy:.0} → {rss_after_legacy:.0} MB.\n"
+        ));
     }
     if let Some(report) = &lambda {
         table.push_str(&lambda_like::table(report));
@@ -1274,6 +1279,7 @@ async fn main() {
     println!("{table}");
     let json = json!({
         "legacy": legacy,
+        "legacy_rss_mb": {"before": rss_before_legacy, "after": rss_after_legacy},
         "machine": {"cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)},
         "cold": cold,
         "warm": warm,
