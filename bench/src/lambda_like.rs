@@ -20,7 +20,8 @@
 //! init phase, so init is throttled here like the invocation (the harness errs slow).
 //!
 //! `BENCH_LAMBDA_FUNCTIONS=get-me,login` measures only those; `BENCH_LAMBDA_STARTS` sets the
-//! starts per row (5); `BENCH_LAMBDA_WRAP="strace -f -tt -o /tmp/trace"` runs each binary under
+//! starts per row (5); `BENCH_LAMBDA_MEMORY=256,1024` measures each function at those sizes
+//! instead of its template's (for choosing them); `BENCH_LAMBDA_WRAP="strace -f -tt -o /tmp/trace"` runs each binary under
 //! that command (inside the cgroup, so the wrapper's own CPU counts too).
 
 use std::collections::HashMap;
@@ -116,16 +117,23 @@ pub async fn run(env: &Env, functions: &[&str]) -> LambdaCold {
     report.roots = Some(roots_cost(&services.cert_file));
     let state = Arc::new(env.state().await);
     let mut plan: Vec<(&str, u32, bool)> = Vec::new();
+    // BENCH_LAMBDA_MEMORY=256,1024: each function at those sizes instead of its template's.
+    let override_sizes: Option<Vec<u32>> = std::env::var("BENCH_LAMBDA_MEMORY")
+        .ok()
+        .map(|v| v.split(',').filter_map(|mb| mb.trim().parse().ok()).collect());
     for function in functions.iter().copied().filter(|f| is_wanted(f)) {
-        plan.push((function, sizes.get(function).copied().unwrap_or(128), true));
+        match &override_sizes {
+            Some(list) => plan.extend(list.iter().map(|mb| (function, *mb, true))),
+            None => plan.push((function, sizes.get(function).copied().unwrap_or(128), true)),
+        }
     }
-    if is_wanted("get-me") {
+    if is_wanted("get-me") && override_sizes.is_none() {
         let own = sizes.get("get-me").copied().unwrap_or(128);
         plan.extend([128, 512].into_iter().filter(|mb| *mb != own).map(|mb| ("get-me", mb, true)));
         // The naive path: the first request opens the connection (and pays its handshake).
         plan.extend([128, 512].into_iter().map(|mb| ("get-me", mb, false)));
     }
-    for function in ["login", "refresh"].into_iter().filter(|f| is_wanted(f)) {
+    for function in ["login", "refresh"].into_iter().filter(|f| is_wanted(f) && override_sizes.is_none()) {
         plan.push((function, sizes.get(function).copied().unwrap_or(128), false));
     }
 
