@@ -40,6 +40,8 @@ use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+use bookshelf_local::tables::function_binary;
+
 use crate::{percentile, root, scenario, start_once, Env, StartOptions};
 
 /// Lambda's memory size at which a function has one whole vCPU.
@@ -270,22 +272,9 @@ pub fn memory_sizes(template: &str) -> HashMap<String, u32> {
             continue;
         }
         let Some(size) = resource["Properties"]["MemorySize"].as_u64().or(global) else { continue };
-        sizes.insert(binary_of(id), size as u32);
+        sizes.insert(function_binary(id), size as u32);
     }
     sizes
-}
-
-/// `GetMeFunction` → `get-me`, as `scripts/lambda-bootstrap.sh` maps a logical id to its crate.
-fn binary_of(logical_id: &str) -> String {
-    let name = logical_id.strip_suffix("Function").unwrap_or(logical_id);
-    let mut binary = String::new();
-    for (i, c) in name.char_indices() {
-        if c.is_ascii_uppercase() && i > 0 {
-            binary.push('-');
-        }
-        binary.push(c.to_ascii_lowercase());
-    }
-    binary
 }
 
 // ---------------------------------------------------------------- CPU quota

@@ -158,6 +158,20 @@ pub async fn create(client: &Client, name: &str, schema: &TableSchema) -> Result
     Ok(())
 }
 
+/// The crate under `functions/` (and binary) of a template function: `GetMeFunction` →
+/// `get-me`, as `scripts/lambda-bootstrap.sh` maps a logical id for SAM's makefile build.
+pub fn function_binary(logical_id: &str) -> String {
+    let name = logical_id.strip_suffix("Function").unwrap_or(logical_id);
+    let mut binary = String::new();
+    for (i, c) in name.char_indices() {
+        if c.is_ascii_uppercase() && i > 0 {
+            binary.push('-');
+        }
+        binary.push(c.to_ascii_lowercase());
+    }
+    binary
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 
 use bookshelf::profile::Profile;
 use bookshelf::routes::{Gate, ROUTES};
+use bookshelf_local::tables::function_binary;
 use bookshelf_tests::workspace_root;
 use serde_json::{json, Value};
 
@@ -22,20 +23,6 @@ fn strip_tags(value: serde_yaml_ng::Value) -> serde_yaml_ng::Value {
         Y::Mapping(map) => Y::Mapping(map.into_iter().map(|(k, v)| (k, strip_tags(v))).collect()),
         other => other,
     }
-}
-
-/// The crate under `functions/` (and binary) of a function: `GetMeFunction` → `get-me`, as
-/// `scripts/lambda-bootstrap.sh` maps it for SAM's makefile build.
-fn binary_of(logical_id: &str) -> String {
-    let name = logical_id.strip_suffix("Function").unwrap();
-    let mut binary = String::new();
-    for (i, c) in name.char_indices() {
-        if c.is_ascii_uppercase() && i > 0 {
-            binary.push('-');
-        }
-        binary.push(c.to_ascii_lowercase());
-    }
-    binary
 }
 
 /// (logical id, resource) of every `AWS::Serverless::Function`.
@@ -63,7 +50,7 @@ pub(crate) fn template_routes() -> BTreeSet<(String, String, String, Key)> {
     let doc = template();
     let mut routes = BTreeSet::new();
     for (logical_id, resource) in functions(&doc) {
-        let binary = binary_of(&logical_id);
+        let binary = function_binary(&logical_id);
         for event in resource["Properties"]["Events"].as_object().into_iter().flat_map(|e| e.values()) {
             let props = &event["Properties"];
             // The auth service's own API; the example app API is tested on its own.
@@ -228,7 +215,7 @@ fn the_fallback_function_takes_every_other_method_of_every_path() {
 
 #[test]
 fn every_function_crate_is_a_template_function() {
-    let binaries: BTreeSet<String> = functions(&template()).iter().map(|(id, _)| binary_of(id)).collect();
+    let binaries: BTreeSet<String> = functions(&template()).iter().map(|(id, _)| function_binary(id)).collect();
     let crates: BTreeSet<String> = std::fs::read_dir(workspace_root().join("functions"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -361,7 +348,7 @@ fn admin_routes_take_aws_iam_and_never_the_api_key() {
     assert!(!admin.is_empty());
     for spec in &admin {
         assert!(spec.path.starts_with("/admin/v1/"), "{} {}", spec.method, spec.path);
-        let (id, function) = functions(&doc).into_iter().find(|(id, _)| binary_of(id) == spec.function).unwrap();
+        let (id, function) = functions(&doc).into_iter().find(|(id, _)| function_binary(id) == spec.function).unwrap();
         let events = api_events(&function);
         assert_eq!(events.len(), 1, "{id}: one event, its route's");
         let (_, event) = &events[0];
@@ -379,7 +366,7 @@ fn admin_routes_take_aws_iam_and_never_the_api_key() {
         .iter()
         .flat_map(|(id, f)| api_events(f).into_iter().map(move |(_, e)| (id.clone(), e)))
         .filter(|(_, e)| e["Auth"]["Authorizer"] == "AWS_IAM")
-        .map(|(id, _)| binary_of(&id))
+        .map(|(id, _)| function_binary(&id))
         .collect();
     assert_eq!(iam_events.len(), admin.len(), "{iam_events:?}");
     assert!(iam_events.iter().all(|binary| admin.iter().any(|r| r.function == binary)), "{iam_events:?}");
@@ -481,7 +468,7 @@ fn only_the_admin_listing_may_query_the_users_index_and_only_that_index() {
         for (_, resource) in grants.iter().filter(|(_, resource)| resource.contains("/index/")) {
             assert_eq!(*resource, index, "{id}: a grant on another index");
         }
-        if binary_of(&id) == listing {
+        if function_binary(&id) == listing {
             // Its page is a Query of the index (keys only), its users one BatchGetItem.
             assert_eq!(on_index, BTreeSet::from(["dynamodb:Query"]), "{id}");
             assert!(grants.contains(&("dynamodb:BatchGetItem".to_owned(), "AuthTable.Arn".to_owned())), "{id}");
@@ -491,7 +478,7 @@ fn only_the_admin_listing_may_query_the_users_index_and_only_that_index() {
     }
     // The admin functions that count or end a user's sessions query the user's partition.
     for function in ["admin-get-user", "admin-update-user", "admin-delete-user", "admin-end-sessions"] {
-        let (id, resource) = functions(&doc).into_iter().find(|(id, _)| binary_of(id) == function).unwrap();
+        let (id, resource) = functions(&doc).into_iter().find(|(id, _)| function_binary(id) == function).unwrap();
         assert!(
             dynamodb_grants(&resource).contains(&("dynamodb:Query".to_owned(), "AuthTable.Arn".to_owned())),
             "{id}"
@@ -505,7 +492,7 @@ fn a_function_that_opens_its_database_connection_at_init_may_make_the_warm_up_re
     // warms up nor holds any DynamoDB grant.
     let doc = template();
     for (id, function) in functions(&doc) {
-        let binary = binary_of(&id);
+        let binary = function_binary(&id);
         let warms = match binary.as_str() {
             "authorizer" => true,
             "fallback" => false,
