@@ -102,7 +102,7 @@ pub struct Config {
     pub endpoints: ServiceEndpoints,
     /// `INIT_WARMUP` (true): whether a cold start reads its signing keys and opens its DynamoDB
     /// connection concurrently during init, so the first request finds a live TLS connection
-    /// ([`crate::state::AppState::from_config`]). `false` leaves the connection to the first
+    /// ([`crate::state::AppState::for_lambda`]). `false` leaves the connection to the first
     /// request, as a naive function does (`make bench` measures both).
     pub init_warmup: bool,
     pub jwt_issuer: String,

@@ -29,3 +29,14 @@ where
         .with_writer(writer)
         .try_init();
 }
+
+/// An error and its sources, joined by `: `, for a log line's `cause` field.
+pub fn cause_chain(error: &dyn std::error::Error) -> String {
+    let mut chain = vec![error.to_string()];
+    let mut cause = error.source();
+    while let Some(c) = cause {
+        chain.push(c.to_string());
+        cause = c.source();
+    }
+    chain.join(": ")
+}

@@ -55,13 +55,8 @@ impl AppState {
                 return;
             }
             if let Err(error) = store.warm_up().await {
-                let mut chain = Vec::new();
-                let mut cause: Option<&dyn std::error::Error> = Some(&error);
-                while let Some(c) = cause {
-                    chain.push(c.to_string());
-                    cause = c.source();
-                }
-                tracing::warn!(cause = %chain.join(": "), "init: DynamoDB not reached; the first request connects");
+                let cause = crate::logging::cause_chain(&error);
+                tracing::warn!(cause = %cause, "init: DynamoDB not reached; the first request connects");
             }
         };
         let (keys, ()) = tokio::join!(load_keys(&config), warm_up);

@@ -67,13 +67,8 @@ async fn handle(state: &AppState, route: Route, handler: Handler, req: &ApiReque
 /// The failure response, logging the cause of a server fault (which the client never sees).
 pub fn failure(profile: Profile, operation: &str, error: &Error, request_id: &str) -> ApiResponse {
     if error.is_server_fault() {
-        let mut chain = Vec::new();
-        let mut cause: Option<&dyn std::error::Error> = Some(error);
-        while let Some(c) = cause {
-            chain.push(c.to_string());
-            cause = c.source();
-        }
-        tracing::error!(request_id = %request_id, code = error.code(), cause = %chain.join(": "), "server error");
+        let cause = crate::logging::cause_chain(error);
+        tracing::error!(request_id = %request_id, code = error.code(), cause = %cause, "server error");
     }
     crate::wire::failure(profile, error, request_id, operation)
 }
