@@ -223,6 +223,17 @@ fn every_function_crate_is_a_template_function() {
     assert_eq!(binaries, crates);
 }
 
+/// Lambda hands an instance one event at a time: a multi-threaded runtime would only add
+/// cross-thread wake-ups to every request (`bookshelf::edge::lambda::serve`).
+#[test]
+fn every_function_runs_its_handler_on_a_current_thread_runtime() {
+    for entry in std::fs::read_dir(workspace_root().join("functions")).unwrap() {
+        let main = std::fs::read_to_string(entry.unwrap().path().join("src/main.rs")).unwrap();
+        let runtimes: Vec<&str> = main.lines().filter(|l| l.trim_start().starts_with("#[tokio::main")).collect();
+        assert_eq!(runtimes, ["#[tokio::main(flavor = \"current_thread\")]"], "{main}");
+    }
+}
+
 #[test]
 fn each_function_main_names_its_routes_and_their_entries_only() {
     let functions: BTreeSet<&str> = ROUTES.iter().map(|r| r.function).chain(["fallback"]).collect();

@@ -2,7 +2,7 @@
 
 use bookshelf::routes::{entry, Route};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     bookshelf::edge::lambda::serve(&[(Route::AdminUpdateUser, entry::admin_update_user)]).await
 }

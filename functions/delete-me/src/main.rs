@@ -2,7 +2,7 @@
 
 use bookshelf::routes::{entry, Route};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     bookshelf::edge::lambda::serve(&[(Route::DeleteMe, entry::delete_me)]).await
 }

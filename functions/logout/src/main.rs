@@ -3,7 +3,7 @@
 
 use bookshelf::routes::{entry, Route};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     bookshelf::edge::lambda::serve(&[
         (Route::Logout, entry::logout),

@@ -3,7 +3,7 @@
 
 use lambda_runtime::{service_fn, LambdaEvent};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     bookshelf::logging::init();
     let sdk = bookshelf::aws::sdk_config_in(bookshelf::aws::lambda_region());
