@@ -40,7 +40,7 @@ use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use bookshelf_local::tables::function_binary;
+use bookshelf_local::tables::{function_binary, serverless_functions, template_json};
 
 use crate::{percentile, root, scenario, start_once, Env, StartOptions};
 
@@ -263,18 +263,13 @@ pub fn cpu_ms(pid: u32) -> f64 {
 
 /// `MemorySize` of each function (by binary name), its own or the Globals'.
 pub fn memory_sizes(template: &str) -> HashMap<String, u32> {
-    let doc: serde_yaml_ng::Value = serde_yaml_ng::from_str(template).unwrap();
+    let doc = template_json(template).unwrap();
     let global = doc["Globals"]["Function"]["MemorySize"].as_u64();
-    let mut sizes = HashMap::new();
-    for (id, resource) in doc["Resources"].as_mapping().into_iter().flatten() {
-        let Some(id) = id.as_str() else { continue };
-        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
-            continue;
-        }
-        let Some(size) = resource["Properties"]["MemorySize"].as_u64().or(global) else { continue };
-        sizes.insert(function_binary(id), size as u32);
-    }
-    sizes
+    let sized = serverless_functions(&doc).into_iter().filter_map(|(id, resource)| {
+        let size = resource["Properties"]["MemorySize"].as_u64().or(global)?;
+        Some((function_binary(&id), size as u32))
+    });
+    sized.collect()
 }
 
 // ---------------------------------------------------------------- CPU quota

@@ -158,6 +158,28 @@ pub async fn create(client: &Client, name: &str, schema: &TableSchema) -> Result
     Ok(())
 }
 
+/// `template.yaml` as JSON, with its intrinsic-function tags (`!Ref`, `!GetAtt`, …) read as the
+/// plain values they tag: for readers of the template's shape (its functions, their sizes,
+/// events and grants) rather than of what CloudFormation would resolve.
+pub fn template_json(text: &str) -> Result<serde_json::Value, TableError> {
+    fn strip_tags(value: Value) -> Value {
+        match value {
+            Value::Tagged(tagged) => strip_tags(tagged.value),
+            Value::Sequence(items) => Value::Sequence(items.into_iter().map(strip_tags).collect()),
+            Value::Mapping(map) => Value::Mapping(map.into_iter().map(|(k, v)| (k, strip_tags(v))).collect()),
+            other => other,
+        }
+    }
+    let yaml: Value = serde_yaml_ng::from_str(text).map_err(|e| TableError::Template(e.to_string()))?;
+    serde_json::to_value(strip_tags(yaml)).map_err(|e| TableError::Template(e.to_string()))
+}
+
+/// `(logical id, resource)` of every `AWS::Serverless::Function` of a [`template_json`].
+pub fn serverless_functions(doc: &serde_json::Value) -> Vec<(String, serde_json::Value)> {
+    let resources = doc["Resources"].as_object().into_iter().flatten();
+    resources.filter(|(_, r)| r["Type"] == "AWS::Serverless::Function").map(|(id, r)| (id.clone(), r.clone())).collect()
+}
+
 /// The crate under `functions/` (and binary) of a template function: `GetMeFunction` →
 /// `get-me`, as `scripts/lambda-bootstrap.sh` maps a logical id for SAM's makefile build.
 pub fn function_binary(logical_id: &str) -> String {

@@ -4,35 +4,13 @@ use std::collections::BTreeSet;
 
 use bookshelf::profile::Profile;
 use bookshelf::routes::{Gate, ROUTES};
-use bookshelf_local::tables::function_binary;
+use bookshelf_local::tables::{function_binary, serverless_functions as functions, template_json};
 use bookshelf_tests::workspace_root;
 use serde_json::{json, Value};
 
 fn template() -> Value {
     let text = std::fs::read_to_string(workspace_root().join("template.yaml")).unwrap();
-    // Intrinsic-function tags (!Ref, !GetAtt, …) are irrelevant here; read them as plain values.
-    let yaml: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).unwrap();
-    serde_json::to_value(strip_tags(yaml)).unwrap()
-}
-
-fn strip_tags(value: serde_yaml_ng::Value) -> serde_yaml_ng::Value {
-    use serde_yaml_ng::Value as Y;
-    match value {
-        Y::Tagged(tagged) => strip_tags(tagged.value),
-        Y::Sequence(items) => Y::Sequence(items.into_iter().map(strip_tags).collect()),
-        Y::Mapping(map) => Y::Mapping(map.into_iter().map(|(k, v)| (k, strip_tags(v))).collect()),
-        other => other,
-    }
-}
-
-/// (logical id, resource) of every `AWS::Serverless::Function`.
-fn functions(doc: &Value) -> Vec<(String, Value)> {
-    let resources = doc["Resources"].as_object().unwrap();
-    resources
-        .iter()
-        .filter(|(_, r)| r["Type"] == "AWS::Serverless::Function")
-        .map(|(id, r)| (id.clone(), r.clone()))
-        .collect()
+    template_json(&text).unwrap()
 }
 
 /// What an API event needs before it reaches its function: `x-api-key` always, nothing, the key
