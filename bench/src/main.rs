@@ -501,16 +501,21 @@ async fn scenario(state: &Arc<AppState>, function: &str) -> Vec<u8> {
 }
 
 /// CPU time (user + system, ms) a process has used so far, from `/proc/<pid>/stat`.
-#[allow(unsafe_code)]
 fn cpu_ms(pid: u32) -> f64 {
+    // utime and stime: fields 14 and 15 of the line.
+    stat_ms(pid, [14, 15])
+}
+
+/// The sum, in ms, of clock-tick fields (numbered from 1, as in proc(5)) of `/proc/<pid>/stat`.
+#[allow(unsafe_code)]
+fn stat_ms(pid: u32, fields: [usize; 2]) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name (which may hold spaces, so split after its `)`).
-    let fields: Vec<&str> = stat.rsplit_once(')').map_or(vec![], |(_, rest)| rest.split_whitespace().collect());
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(f64::NAN);
+    // Fields after the command name (field 2, which may hold spaces, so split after its `)`).
+    let after: Vec<&str> = stat.rsplit_once(')').map_or(vec![], |(_, rest)| rest.split_whitespace().collect());
+    let ticks = |field: usize| after.get(field - 3).and_then(|v| v.parse::<f64>().ok()).unwrap_or(f64::NAN);
     // SAFETY: sysconf only reads a constant of the system.
     let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the command.
-    (ticks(11) + ticks(12)) * 1000.0 / per_second
+    fields.into_iter().map(ticks).sum::<f64>() * 1000.0 / per_second
 }
 
 /// A process and its children (gunicorn's master and workers), by parent pid in `/proc`.
@@ -700,7 +705,7 @@ async fn drive_measured<F, Fut>(
     states: Vec<String>,
     step: F,
     pids: &[u32],
-    database: &dyn Fn() -> Option<f64>,
+    database: impl Fn() -> Option<f64>,
 ) -> Load
 where
     F: Fn(String) -> Fut + Clone + Send + 'static,
@@ -715,20 +720,12 @@ where
     load
 }
 
-/// CPU (ms) a process tree has used so far: `pid` itself, the children it has reaped (fields
-/// 16 and 17 of its stat line), and its live children. PostgreSQL starts a backend per
+/// CPU (ms) a process tree has used so far: `pid` itself, the children it has reaped, and its
+/// live children. PostgreSQL starts a backend per
 /// connection and reaps it when the connection closes.
 fn tree_cpu_ms(pid: u32) -> f64 {
-    let reaped = {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        let fields: Vec<&str> = stat.rsplit_once(')').map_or(vec![], |(_, rest)| rest.split_whitespace().collect());
-        let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(f64::NAN);
-        // SAFETY: sysconf only reads a constant of the system.
-        #[allow(unsafe_code)]
-        let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
-        (ticks(13) + ticks(14)) * 1000.0 / per_second
-    };
-    reaped + with_children(pid).into_iter().map(cpu_ms).sum::<f64>()
+    // cutime and cstime: fields 16 and 17.
+    stat_ms(pid, [16, 17]) + with_children(pid).into_iter().map(cpu_ms).sum::<f64>()
 }
 
 /// The local server's resident memory (MB) once the login load is over, and its peak.
@@ -743,11 +740,6 @@ fn rss_mb(pid: u32) -> f64 {
 }
 
 async fn load(env: &Env) -> (Vec<Load>, ServerMemory) {
-    let dynamodb_local = env.database_pid.map(|pid| move || Some(cpu_ms(pid)));
-    let dynamodb_local: &dyn Fn() -> Option<f64> = match &dynamodb_local {
-        Some(cpu) => cpu,
-        None => &|| None,
-    };
     use http_body_util::{BodyExt, Full};
     use hyper::body::Bytes;
 
@@ -830,7 +822,7 @@ async fn load(env: &Env) -> (Vec<Load>, ServerMemory) {
             }
         };
         let pids = server.id().into_iter().collect::<Vec<_>>();
-        results.push(drive_measured(route, chains, step, &pids, dynamodb_local).await);
+        results.push(drive_measured(route, chains, step, &pids, || env.database_pid.map(cpu_ms)).await);
     }
     // Login is the last route: 16 connections of argon2 have just ended.
     let memory = server.id().map_or(ServerMemory { rss_after_login_mb: f64::NAN, peak_rss_mb: f64::NAN }, |pid| {
@@ -858,7 +850,7 @@ async fn load(env: &Env) -> (Vec<Load>, ServerMemory) {
         let postmaster = std::fs::read_to_string(root().join(".local/django/pg/postmaster.pid"))
             .ok()
             .and_then(|file| file.lines().next()?.trim().parse::<u32>().ok());
-        let postgres = move || postmaster.map(tree_cpu_ms);
+        let postgres = || postmaster.map(tree_cpu_ms);
         let token = std::fs::read_to_string(&token_file).unwrap().trim().to_owned();
         let url = format!("http://127.0.0.1:{django_port}/api/v1/auth/me");
         let step = {
@@ -869,7 +861,7 @@ async fn load(env: &Env) -> (Vec<Load>, ServerMemory) {
             }
         };
         let me = "GET /me — Django REST + simplejwt (gunicorn)";
-        results.push(drive_measured(me, vec![String::new(); LOAD_CONCURRENCY], step, &pids, &postgres).await);
+        results.push(drive_measured(me, vec![String::new(); LOAD_CONCURRENCY], step, &pids, postgres).await);
         // Login and refresh: simplejwt's own views; argon2-cffi with the same parameters.
         let base = format!("http://127.0.0.1:{django_port}/api/v1/auth");
         let credentials = json!({"username": "bench_reader", "password": django_password});
@@ -886,7 +878,7 @@ async fn load(env: &Env) -> (Vec<Load>, ServerMemory) {
             }
         };
         let login = "POST /login — Django REST + simplejwt (gunicorn)";
-        results.push(drive_measured(login, chains.clone(), step, &pids, &postgres).await);
+        results.push(drive_measured(login, chains.clone(), step, &pids, postgres).await);
         let step = move |refresh: String| {
             let (send, url) = (send.clone(), format!("{base}/refresh"));
             async move {
@@ -895,7 +887,7 @@ async fn load(env: &Env) -> (Vec<Load>, ServerMemory) {
             }
         };
         let refresh = "POST /refresh — Django REST + simplejwt (gunicorn)";
-        results.push(drive_measured(refresh, chains, step, &pids, &postgres).await);
+        results.push(drive_measured(refresh, chains, step, &pids, postgres).await);
         let _ = tokio::process::Command::new(&script).arg("stop").current_dir(root()).status().await;
     } else {
         eprintln!("bench: the Django comparison server did not start; its row is skipped");

@@ -1,5 +1,6 @@
-//! Creates tables in DynamoDB Local from the `AWS::DynamoDB::Table` resources of
-//! `template.yaml`, so local and deployed schemas cannot drift.
+//! Reads `template.yaml` for the local side: creates tables in DynamoDB Local from its
+//! `AWS::DynamoDB::Table` resources, so local and deployed schemas cannot drift, and gives the
+//! shape of its functions to the template tests and the bench.
 
 use std::time::Duration;
 
